@@ -1,0 +1,46 @@
+# blackbox.node: the kernel layer (seccomp-bpf, Landlock, all-thread broadcast).
+# One target, node-addon-api with Node-API version 8 (Node >= 12.22 / 14.17 / 15.12 / 16):
+# the binary is ABI-stable across Node versions, so prebuildify --napi needs one per platform.
+# C++ exceptions are disabled (NAPI_DISABLE_CPP_EXCEPTIONS): errors are thrown as pending JS
+# exceptions; no C++ exception may ever unwind through the signal handler anyway.
+{
+  'targets': [
+    {
+      'target_name': 'blackbox',
+      'include_dirs': [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+      ],
+      'defines': [
+        'NAPI_VERSION=8',
+        'NAPI_DISABLE_CPP_EXCEPTIONS',
+        'NODE_ADDON_API_DISABLE_DEPRECATED',
+      ],
+      'cflags_cc!': ['-std=gnu++17'],
+      'cflags_cc': ['-std=c++17', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Wno-missing-field-initializers'],
+      'configurations': {
+        'Release': {
+          'cflags!': ['-O3'],
+          'cflags_cc!': ['-O3'],
+          'cflags': ['-O2'],
+        },
+      },
+      'conditions': [
+        ['OS=="linux"', {
+          'sources': [
+            'native/addon.cc',
+            'native/util.cc',
+            'native/procfs.cc',
+            'native/seccomp.cc',
+            'native/landlock.cc',
+            'native/threads.cc',
+            'native/status.cc',
+          ],
+        }, {
+          # Other platforms: an empty module, so `npm install` succeeds everywhere and the
+          # JS layer can run; src/ never calls kernel exports off Linux.
+          'sources': ['native/stub.cc'],
+        }],
+      ],
+    },
+  ],
+}
