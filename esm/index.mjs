@@ -1,0 +1,7 @@
+// ESM entry: the same module instance as require('blackbox-native'), so a
+// lockdown made through one is seen by the other.
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const cjs = require('../dist/index.js');
+export const { lockdown, status, has, PolicyViolation } = cjs;
+export default cjs;

@@ -1,0 +1,58 @@
+// The addon loader and its type: the only TypeScript that knows the native
+// exports. Everything else goes through enforce.ts.
+
+import * as path from 'node:path';
+
+export interface ThreadResult { tid: number; state: 'applied' | 'exited' | 'failed' | 'timeout'; errno?: number }
+export interface BroadcastResult { ok: boolean; threads: ThreadResult[]; rounds: number; foreign: number; elapsedUs: number }
+export interface ThreadStatus { tid: number; seccomp: number; seccompFilters: number; noNewPrivs: number }
+
+/** The native exports (native/addon.cc). Each throws an Error with code, errno (negative) and syscall. */
+export interface Binding {
+  setNoNewPrivs(): void;
+  getNoNewPrivs(): number;
+  seccompInstall(prog: Buffer, flags: number): number;
+  seccompActionAvailable(action: number): boolean;
+  landlockAbi(): number;
+  landlockErrata(): number;
+  landlockCreateRuleset(handledFs: number, handledNet: number, scoped: number): number;
+  landlockAddPathRule(fd: number, path: string, allowed: number): void;
+  landlockAddNetRule(fd: number, port: number, allowed: number): void;
+  landlockRestrictSelf(fd: number, flags: number): void;
+  landlockRestrictAllThreads(fd: number, flags: number, timeoutMs: number): BroadcastResult;
+  close(fd: number): void;
+  threadStatus(): ThreadStatus[];
+  ioUringFds(): number[];
+  gettid(): number;
+  setPtracer(pid: number): boolean;
+}
+
+export const PACKAGE_ROOT = path.join(__dirname, '..', '..');
+
+let cached: { binding: Binding | null; error: unknown } | undefined;
+
+/**
+ * Load the addon once: a prebuild matching this platform/ABI, else the local
+ * build/Release. Returns null (with the reason in loadError()) where there is
+ * none, e.g. on macOS/Windows: the package still works, JS layer only.
+ */
+export function loadBinding(): Binding | null {
+  if (cached) return cached.binding;
+  if (process.platform !== 'linux') {
+    cached = { binding: null, error: new Error(`no kernel layer for ${process.platform}`) };
+    return null;
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const load = require('node-gyp-build') as (dir: string) => Binding;
+    cached = { binding: load(PACKAGE_ROOT), error: undefined };
+  } catch (error) {
+    cached = { binding: null, error };
+  }
+  return cached.binding;
+}
+
+export function loadError(): unknown {
+  loadBinding();
+  return cached?.error;
+}

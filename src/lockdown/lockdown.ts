@@ -1,0 +1,145 @@
+// lockdown(policy): warm-up -> preflight -> compile -> Landlock on all threads
+// -> seccomp with TSYNC, last. Irreversible. A later call may only narrow.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { lockdownError, policyError } from '../errors';
+import { normalizePolicy } from '../policy/normalize';
+import { intersect, widenings } from '../policy/intersect';
+import type { NormalizedPolicy } from '../policy/types';
+import { compile, type Plan } from '../compile/plan';
+import { defaultGrants } from '../compile/defaults';
+import { loadBinding, loadError, type Binding } from '../enforce/binding';
+import { enforce, type EnforceResult } from '../enforce/enforce';
+import { hostFacts, inode, pathContext, probe, type Probe } from './probe';
+import { setState, state, type LockdownReport } from './status';
+
+/** Lazy things that need files or libraries later: load them while we may. */
+function warmUp(policy: NormalizedPolicy): void {
+  // The libuv threadpool starts on its first request; starting it now means
+  // its threads exist before the broadcast and are restricted with the rest.
+  fs.stat(__filename, () => {});
+  try { os.userInfo(); } catch { /* no passwd entry: nothing to warm */ }
+  // Not warmed: ICU is compiled into node (no data files), and the time zone
+  // is found by readlink(/etc/localtime), which Landlock does not restrict.
+  if (policy.net.dns) {
+    // glibc reads nsswitch/hosts/resolv.conf on first use.
+    require('node:dns').lookup('localhost', () => {});
+  }
+}
+
+function preflight(p: Probe): void {
+  if (p.ioUringFds.length > 0) {
+    // Rings created before lockdown run I/O that neither seccomp nor Landlock
+    // sees (SQPOLL kernel threads keep the old credentials).
+    throw lockdownError('preflight', `io_uring is active (fds ${p.ioUringFds.join(', ')}); unset UV_USE_IO_URING so libuv uses its threadpool`);
+  }
+}
+
+function buildReport(policy: NormalizedPolicy, plan: Plan, res: EnforceResult | null, binding: Binding | null, previous: LockdownReport | null): LockdownReport {
+  const warnings = [...plan.warnings];
+  if (binding === null && process.platform === 'linux') {
+    const e = loadError();
+    warnings.unshift(`the native addon could not be loaded (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): no kernel layer is active`);
+  }
+  for (const m of res?.missing ?? []) {
+    const rule = plan.landlock?.paths.find((r) => r.path === m);
+    if (rule && !rule.why.startsWith('Node') && /fs\.|childProcess/.test(rule.why)) warnings.push(`${rule.why} ${m} does not exist: Landlock grants only existing paths, so nothing is granted there`);
+  }
+  // JS guards are a separate layer (not part of this build): say so rather
+  // than let "enforced only by the JS layer" read as a promise.
+  if (plan.coverage.some((c) => c.status !== 'kernel')) {
+    warnings.push('the JS guards are not installed by this version: every rule above said to be enforced only by the JS layer is not enforced at all');
+  }
+  return {
+    policy,
+    layers: {
+      seccomp: (res?.seccomp ?? false) || (previous?.layers.seccomp ?? false),
+      landlock: res?.landlock || previous?.layers.landlock || false,
+      netSupervisor: false,
+      jsGuards: false,
+    },
+    platform: `${process.platform}-${process.arch}`,
+    warnings: [...new Set(warnings)],
+  };
+}
+
+export function lockdown(input?: unknown): LockdownReport {
+  const ctx = pathContext();
+  const requested = normalizePolicy(input, ctx);
+  const prev = state();
+  let policy = requested;
+  if (prev) {
+    const wider = widenings(prev.policy, requested);
+    if (wider.length > 0) {
+      const w = wider[0];
+      throw policyError(w.field, w.value, `asks for more than the lockdown in force allows (a later lockdown may only narrow${wider.length > 1 ? `; ${wider.length - 1} more field(s) too` : ''})`);
+    }
+    policy = intersect(prev.policy, requested);
+  }
+
+  const binding = loadBinding();
+  const p = probe(binding);
+  preflight(p);
+  warmUp(policy);
+
+  const facts = hostFacts(ctx);
+  const defaults = defaultGrants(policy, facts);
+  const plan = compile(policy, {
+    platform: p.platform,
+    arch: p.arch,
+    landlockAbi: p.landlockAbi,
+    landlockErrata: p.landlockErrata,
+    kernel: p.kernel,
+    defaults,
+  });
+
+  let res: EnforceResult | null = null;
+  if (binding && (plan.landlock || plan.seccomp)) {
+    try {
+      res = enforce(plan, binding, inode);
+    } catch (cause) {
+      // Everything before the first restrict call changes nothing; after it
+      // the process stays at least as restricted as it got.
+      throw lockdownError('enforce', cause instanceof Error ? cause.message : String(cause), cause);
+    }
+  }
+  const report = buildReport(policy, plan, res, binding, prev?.report ?? null);
+  setState({ policy, report, plan });
+  if (res && res.unconfirmed.length > 0) {
+    // Fail closed: a thread we could not confirm may still read and write
+    // anything; the caller must not carry on as if locked down.
+    const err = lockdownError('landlock', `Landlock could not be confirmed on thread(s) ${res.unconfirmed.join(', ')}; seccomp is installed on every thread, but treat this process as not locked down`);
+    (err as unknown as { report: LockdownReport }).report = report;
+    throw err;
+  }
+  if (!report.layers.seccomp && !report.layers.landlock && !prev) {
+    process.emitWarning(`blackbox-native: no kernel layer is active on ${report.platform}: ${report.warnings[0] ?? ''}`, { code: 'BLACKBOX_NO_KERNEL' } as never);
+  }
+  return report;
+}
+
+/**
+ * What lockdown(input) would enforce on this machine, without enforcing it:
+ * the compiled plan (`blackbox check` prints it). Throws ERR_BLACKBOX_POLICY
+ * like lockdown() for a malformed policy.
+ */
+export function preview(input?: unknown): Plan {
+  const ctx = pathContext();
+  const policy = normalizePolicy(input, ctx);
+  const binding = loadBinding();
+  const p = probe(binding);
+  return compile(policy, {
+    platform: p.platform,
+    arch: p.arch,
+    landlockAbi: p.landlockAbi,
+    landlockErrata: p.landlockErrata,
+    kernel: p.kernel,
+    defaults: defaultGrants(policy, hostFacts(ctx)),
+  });
+}
+
+/** For tests and `blackbox check`: the plan the last lockdown enforced. */
+export function lastPlan(): Plan | null {
+  return state()?.plan ?? null;
+}

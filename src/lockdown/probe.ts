@@ -1,0 +1,91 @@
+// What this machine and process can do, gathered once per lockdown: the only
+// I/O before enforce. Results are plain data handed to the pure compiler.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Binding } from '../enforce/binding';
+import { PACKAGE_ROOT } from '../enforce/binding';
+import type { PathContext } from '../policy/types';
+import type { HostFacts } from '../compile/defaults';
+import { nodeArchToArch, type ArchName } from '../compile/bpf/arch';
+
+export interface Probe {
+  platform: string;
+  arch: ArchName | undefined;
+  kernel: boolean;
+  landlockAbi: number;
+  landlockErrata: number;
+  ioUringFds: number[];
+  /** Seccomp mode of this thread before lockdown (0 none, 2 filter). */
+  seccompMode: number;
+}
+
+export function probe(binding: Binding | null): Probe {
+  const linux = process.platform === 'linux' && binding !== null;
+  let seccompMode = 0;
+  if (process.platform === 'linux') {
+    try {
+      const m = /^Seccomp:\s*(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
+      if (m) seccompMode = Number(m[1]);
+    } catch { /* /proc not readable: treated as no filter; TSYNC reports conflicts anyway */ }
+  }
+  return {
+    platform: process.platform,
+    arch: nodeArchToArch(process.arch)?.name,
+    kernel: linux,
+    landlockAbi: linux ? binding!.landlockAbi() : 0,
+    landlockErrata: linux ? binding!.landlockErrata() : 0,
+    ioUringFds: linux ? binding!.ioUringFds() : [],
+    seccompMode,
+  };
+}
+
+/** The package root of `file`: the nearest directory above it with a package.json, else its directory. */
+export function packageRoot(file: string): string {
+  let dir = path.dirname(file);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return path.dirname(file);
+    dir = up;
+  }
+}
+
+function mainFile(): string | undefined {
+  const main = require.main?.filename ?? process.argv[1];
+  if (!main || !path.isAbsolute(main)) return undefined;
+  try { return fs.realpathSync(main); } catch { return undefined; }
+}
+
+export function pathContext(): PathContext {
+  const main = mainFile();
+  return {
+    CWD: process.cwd(),
+    HOME: os.homedir() || process.env.HOME,
+    TMPDIR: os.tmpdir(),
+    NODE: path.dirname(path.dirname(process.execPath)),
+    APP: main ? packageRoot(main) : undefined,
+  };
+}
+
+const INTERPRETERS = ['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1', '/lib/ld-linux-x86-64.so.2'];
+
+export function hostFacts(ctx: PathContext): HostFacts {
+  return {
+    pid: process.pid,
+    nodeExecPath: process.execPath,
+    appRoot: ctx.APP,
+    selfRoot: PACKAGE_ROOT,
+    elfInterpreters: INTERPRETERS.filter((p) => fs.existsSync(p)),
+  };
+}
+
+/** Does `p` exist, and is it a directory? undefined when it does not exist. */
+export function inode(p: string): { dir: boolean } | undefined {
+  try {
+    return { dir: fs.statSync(p).isDirectory() };
+  } catch {
+    return undefined;
+  }
+}

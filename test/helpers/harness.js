@@ -1,0 +1,106 @@
+'use strict';
+// Kernel-test harness: every enforcement case runs in a FRESH child process
+// (the test runner is never locked down) and is judged by evidence outside it:
+// bytes a loopback server received, files on disk, the child's exit.
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..', '..');
+const TEST_ADDON = path.join(ROOT, 'test', 'fixtures', 'native', 'build', 'Release', 'bbtest.node');
+
+function haveKernel() {
+  if (process.platform !== 'linux') return 'not Linux';
+  try {
+    const b = require('node-gyp-build')(ROOT);
+    if (b.landlockAbi() < 1) return 'no Landlock on this kernel';
+  } catch (e) {
+    return `addon not built: ${e.message}`;
+  }
+  if (!fs.existsSync(TEST_ADDON)) return 'test addon not built';
+  return false; // node:test skips on any non-undefined value but false
+}
+
+/** A prelude for child scripts: the package, the test addon, and a JSON reporter. */
+function prelude() {
+  return [
+    `const bb = require(${JSON.stringify(ROOT)});`,
+    `const t = require(${JSON.stringify(TEST_ADDON)});`,
+    `const out = (o) => process.stdout.write('\\n@@' + JSON.stringify(o) + '\\n');`,
+  ].join('\n');
+}
+
+/**
+ * Run `code` (after the prelude) in a fresh node. Async so the parent's
+ * loopback servers can accept while the child runs. Resolves with
+ * { status, signal, stdout, stderr, result } where result is the last out({...}).
+ */
+function runChild(code, { timeout = 20000, env, args = [], cwd, uid, gid } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...args, '-e', `${prelude()}\n${code}`], {
+      env: { ...process.env, ...env },
+      cwd: cwd ?? ROOT,
+      uid,
+      gid,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      const lines = stdout.split('\n').filter((l) => l.startsWith('@@'));
+      let result;
+      if (lines.length) result = JSON.parse(lines[lines.length - 1].slice(2));
+      resolve({ status, signal, stdout, stderr, result });
+    });
+  });
+}
+
+/** A TCP server on 127.0.0.1 that records every byte it receives; bounded lifetime. */
+async function recordingServer({ host = '127.0.0.1', lifetimeMs = 60000 } = {}) {
+  const received = [];
+  const sockets = new Set();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    const conn = { bytes: '' };
+    received.push(conn);
+    s.on('data', (d) => { conn.bytes += d.toString('latin1'); });
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise((r) => server.listen(0, host, r));
+  const timer = setTimeout(() => close(), lifetimeMs);
+  timer.unref();
+  function close() {
+    clearTimeout(timer);
+    for (const s of sockets) s.destroy();
+    return new Promise((r) => server.close(() => r()));
+  }
+  return {
+    port: server.address().port,
+    host,
+    received,
+    /** Everything received so far, all connections. */
+    text: () => received.map((c) => c.bytes).join(''),
+    connections: () => received.length,
+    close,
+  };
+}
+
+/** A temp directory removed by the returned cleanup. */
+function tempDir(prefix = 'bb-test-') {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+module.exports = { ROOT, TEST_ADDON, haveKernel, runChild, recordingServer, tempDir, sleep, spawnSync };

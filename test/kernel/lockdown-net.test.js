@@ -1,0 +1,135 @@
+'use strict';
+// Network: raw syscalls from the test addon (no JS on the path) against
+// loopback servers in THIS process; the child is the one locked down.
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { haveKernel, runChild, recordingServer, sleep } = require('../helpers/harness');
+
+const skip = haveKernel();
+const EACCES = -13;
+
+test('net: false — raw TCP, UDP and MPTCP sockets are denied; the server receives nothing', { skip }, async () => {
+  const srv = await recordingServer();
+  try {
+    const r = await runChild(`
+      const before = t.tcpConnect('127.0.0.1', ${srv.port}, 0, 'before');
+      const report = bb.lockdown();
+      out({
+        before,
+        tcp: t.tcpConnect('127.0.0.1', ${srv.port}, 0, 'after'),
+        tcp6: t.tcpConnect('::1', ${srv.port}, 0, 'after6'),
+        mptcp: t.tcpConnect('127.0.0.1', ${srv.port}, 262, 'mptcp'),
+        udp: t.udpSend('127.0.0.1', ${srv.port}, 'udp'),
+        unix: t.socket(1, 1, 0),
+        packet: t.socket(17, 3, 0),
+        layers: report.layers,
+      });`);
+    assert.equal(r.status, 0, r.stderr);
+    const o = r.result;
+    assert.equal(o.before, 0);
+    assert.equal(o.tcp, EACCES);
+    assert.equal(o.tcp6, EACCES);
+    assert.equal(o.mptcp, EACCES);
+    assert.equal(o.udp, EACCES);
+    assert.equal(o.unix, EACCES);
+    assert.equal(o.packet, EACCES);
+    assert.equal(o.layers.seccomp, true);
+    assert.ok(o.layers.landlock >= 1);
+    await sleep(50);
+    assert.equal(srv.text(), 'before', 'only the pre-lockdown connection arrived');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('net.connect [":P"] — port P is reachable, another port is denied by Landlock, MPTCP and TFO cannot bypass it', { skip }, async () => {
+  const ok = await recordingServer();
+  const other = await recordingServer();
+  try {
+    const r = await runChild(`
+      const report = bb.lockdown({ net: { connect: [':${ok.port}'] } });
+      out({
+        granted: t.tcpConnect('127.0.0.1', ${ok.port}, 0, 'granted'),
+        grantedOtherHost: t.tcpConnect('127.0.0.2', ${ok.port}, 0, 'granted2'),
+        denied: t.tcpConnect('127.0.0.1', ${other.port}, 0, 'denied'),
+        denied6: t.tcpConnect('::ffff:127.0.0.1', ${other.port}, 0, 'denied6'),
+        mptcp: t.tcpConnect('127.0.0.1', ${other.port}, 262, 'mptcp'),
+        tfo: t.tfoSend('127.0.0.1', ${other.port}, 'tfo'),
+        udp: t.udpSend('127.0.0.1', ${other.port}, 'udp'),
+        warnings: report.warnings,
+      });`);
+    assert.equal(r.status, 0, r.stderr);
+    const o = r.result;
+    assert.equal(o.granted, 0);
+    assert.equal(o.denied, EACCES);
+    assert.equal(o.denied6, EACCES);
+    assert.equal(o.mptcp, EACCES);
+    assert.equal(o.tfo, EACCES);
+    assert.equal(o.udp, EACCES);
+    // 127.0.0.2 listens nowhere: the connect is refused by the network, not by us
+    assert.notEqual(o.grantedOtherHost, EACCES);
+    await sleep(50);
+    assert.equal(ok.text(), 'granted');
+    assert.equal(other.text(), '', 'the denied server received nothing');
+  } finally {
+    await ok.close();
+    await other.close();
+  }
+});
+
+test('net.connect with a host part: the report says the host part is not kernel-enforced', { skip }, async () => {
+  const r = await runChild(`
+    const report = bb.lockdown({ net: { connect: ['127.0.0.1:5432', 'db.internal:443'] } });
+    out({ warnings: report.warnings, netSupervisor: report.layers.netSupervisor });`);
+  assert.equal(r.status, 0, r.stderr);
+  const w = r.result.warnings.join('\n');
+  assert.match(w, /net\.connect 127\.0\.0\.1:5432/);
+  assert.match(w, /net\.connect db\.internal:443/);
+  assert.match(w, /JS layer/);
+  assert.equal(r.result.netSupervisor, false);
+});
+
+test('children inherit net: false — a spawned node and python3 cannot connect', { skip }, async () => {
+  const srv = await recordingServer();
+  try {
+    const r = await runChild(`
+      const { spawnSync } = require('node:child_process');
+      bb.lockdown({ childProcess: true });
+      const n = spawnSync(process.execPath, ['-e', \`
+        const s = require('net').connect(${srv.port}, '127.0.0.1', () => { s.end('from-node'); process.exit(0); });
+        s.on('error', (e) => { console.log(e.code); process.exit(3); });\`], { encoding: 'utf8', timeout: 10000 });
+      const py = spawnSync('python3', ['-c', \`
+import socket, sys
+try:
+    s = socket.create_connection(('127.0.0.1', ${srv.port}), timeout=5); s.sendall(b'from-python'); sys.exit(0)
+except OSError as e:
+    print(e.errno); sys.exit(3)\`], { encoding: 'utf8', timeout: 10000 });
+      out({ node: n.status, nodeOut: n.stdout.trim(), py: py.status, pyOut: (py.stdout || '').trim(), pyErr: py.error && py.error.code });`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.result.node, 3, 'node child could not connect');
+    assert.equal(r.result.nodeOut, 'EACCES');
+    if (r.result.pyErr !== 'ENOENT') {
+      assert.equal(r.result.py, 3, 'python child could not connect');
+      assert.equal(r.result.pyOut, '13');
+    }
+    await sleep(50);
+    assert.equal(srv.text(), '');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('net.listen [":0"] — an ephemeral-port server listens; a fixed port is denied', { skip }, async () => {
+  const r = await runChild(`
+    const net = require('node:net');
+    bb.lockdown({ net: { listen: [':0'] } });
+    const s = net.createServer((c) => c.end('hi')).listen(0, '127.0.0.1', () => {
+      const s2 = net.createServer().listen(${40000 + (process.pid % 20000)}, '127.0.0.1');
+      s2.on('error', (e) => { out({ port: s.address().port, fixed: e.code }); });
+      s2.on('listening', () => { out({ port: s.address().port, fixed: 'listening' }); });
+    });
+    setTimeout(() => process.exit(0), 3000);`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.result.port > 0);
+  assert.equal(r.result.fixed, 'EACCES');
+});

@@ -1,0 +1,71 @@
+'use strict';
+// Runs the whole suite with node's built-in test runner.
+//   node test/run.js            unit + kernel (+ cli when present)
+//   node test/run.js unit       pure tests only (any OS)
+//   node test/run.js kernel     Linux enforcement tests (each case in a fresh child)
+// The kernel tests need the test addon in test/fixtures/native; it is built here
+// with the node-gyp that npm ships, so a fresh clone needs nothing by hand.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const want = process.argv.slice(2);
+const suites = want.length ? want : ['unit', 'kernel', 'cli'];
+
+function files(dir) {
+  const abs = path.join(__dirname, dir);
+  if (!fs.existsSync(abs)) return [];
+  return fs.readdirSync(abs)
+    .filter((f) => f.endsWith('.test.js'))
+    .sort()
+    .map((f) => path.join(abs, f));
+}
+
+function nodeGyp() {
+  if (process.env.npm_config_node_gyp && fs.existsSync(process.env.npm_config_node_gyp)) {
+    return [process.execPath, process.env.npm_config_node_gyp];
+  }
+  // npm's own copy: <prefix>/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js
+  const npmCli = process.env.npm_execpath;
+  const candidates = [];
+  if (npmCli) candidates.push(path.join(path.dirname(npmCli), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  candidates.push(path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  for (const c of candidates) if (fs.existsSync(c)) return [process.execPath, c];
+  return ['node-gyp'];
+}
+
+function buildTestAddon() {
+  const dir = path.join(__dirname, 'fixtures', 'native');
+  if (!fs.existsSync(path.join(dir, 'binding.gyp'))) return true;
+  const out = path.join(dir, 'build', 'Release', 'bbtest.node');
+  const src = fs.readdirSync(dir).filter((f) => /\.(cc|h|gyp)$/.test(f)).map((f) => path.join(dir, f));
+  if (fs.existsSync(out) && src.every((s) => fs.statSync(s).mtimeMs <= fs.statSync(out).mtimeMs)) return true;
+  const [cmd, ...pre] = nodeGyp();
+  // Build against the headers of the running node when they are installed
+  // (no download); npm sets npm_config_nodedir itself under `npm test`.
+  const args = [...pre, 'rebuild'];
+  const prefix = path.dirname(path.dirname(process.execPath));
+  if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
+  const r = spawnSync(cmd, args, { cwd: dir, stdio: 'inherit' });
+  return r.status === 0;
+}
+
+const list = [];
+for (const s of suites) {
+  if (s === 'kernel' && process.platform !== 'linux') {
+    console.log('# kernel tests skipped: not Linux');
+    continue;
+  }
+  if (s === 'kernel' && !buildTestAddon()) {
+    console.error('test/run.js: building the test addon failed');
+    process.exit(1);
+  }
+  list.push(...files(s));
+}
+if (!fs.existsSync(path.join(root, 'dist', 'index.js'))) {
+  console.error('test/run.js: dist/ is missing; run `npm install` (it compiles TypeScript)');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...list], { stdio: 'inherit', cwd: root });
+process.exit(r.status === null ? 1 : r.status);
