@@ -26,6 +26,10 @@ export function defaultGrants(p: NormalizedPolicy, h: HostFacts): DefaultGrant[]
   const add = (path: string, access: number, why: string) => out.push({ path, access, why });
   // /dev/null: Node opens it for Worker and child stdio and when fds 0-2 are closed.
   if (p.fs.write !== true) add('/dev/null', FS.WRITE_FILE | FS.READ_FILE, 'Node opens /dev/null for stdio of Workers and children');
+  if (Array.isArray(p.childProcess)) {
+    // execve of a dynamic executable also opens its interpreter for execution
+    for (const i of h.elfInterpreters) add(i, FS.EXECUTE | FS.READ_FILE, 'the ELF interpreter the kernel opens to start a dynamic executable');
+  }
   if (p.fs.read === true) return out;
 
   add(h.nodeExecPath, FS.READ_FILE, 'V8 re-maps its embedded builtins from the node binary for each new isolate');
@@ -48,9 +52,6 @@ export function defaultGrants(p: NormalizedPolicy, h: HostFacts): DefaultGrant[]
   if (p.childProcess !== false) {
     for (const d of ['/lib', '/lib64', '/usr/lib', '/usr/lib64']) add(d, R, 'shared libraries of child programs (children inherit fs.read)');
     add('/etc/ld.so.cache', FS.READ_FILE, 'the dynamic loader of child programs');
-  }
-  if (Array.isArray(p.childProcess)) {
-    for (const i of h.elfInterpreters) add(i, FS.EXECUTE | FS.READ_FILE, 'the ELF interpreter the kernel opens to start a dynamic executable');
   }
   return out;
 }

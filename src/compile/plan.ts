@@ -84,6 +84,8 @@ export function compile(policy: NormalizedPolicy, target: CompileTarget): Plan {
 interface Layers { seccomp: boolean; landlock: LandlockPlan; audit: boolean }
 
 const NET_JS = 'is enforced only by the JS layer (per-destination rules need the connect supervisor, not yet available)';
+// Landlock's port rules cover TCP only; seccomp is what keeps UDP, MPTCP and raw sockets out.
+const NO_SECCOMP = (rule: string) => `${rule}: TCP by Landlock; without a seccomp filter, UDP, MPTCP and raw sockets are not restricted by the kernel`;
 
 function computeCoverage(p: NormalizedPolicy, k: Layers): Coverage[] {
   const out: Coverage[] = [];
@@ -100,14 +102,15 @@ function computeCoverage(p: NormalizedPolicy, k: Layers): Coverage[] {
     if (!need.tcp && !need.udp && sc.length) push('net', 'net.connect: none', sc, 'kernel');
     else if (sc.length && (llNet & 2) && !need.udp) push('net', 'net.connect: none', [...sc, 'landlock'], 'kernel');
     else if (sc.length || llNet & 2) push('net', 'net.connect: none', [...sc, ...(llNet & 2 ? ['landlock' as Enforcer] : [])], 'partial',
-      need.udp ? 'net.connect: UDP datagrams (allowed for DNS) can reach any address: only the JS layer restricts them' : 'net.connect: TCP connects are not restricted by the kernel (Landlock TCP rules need ABI 4)');
+      need.udp ? 'net.connect: UDP datagrams (allowed for DNS) can reach any address: only the JS layer restricts them'
+        : !(llNet & 2) ? 'net.connect: TCP connects are not restricted by the kernel (Landlock TCP rules need ABI 4)' : NO_SECCOMP('net.connect'));
     else push('net', 'net.connect: none', [], 'js', 'net.connect: no kernel layer denies connections here');
   } else if (Array.isArray(p.net.connect)) {
     for (const r of p.net.connect) {
       const name = `net.connect ${formatRule(r)}`;
       const portOnly = r.kind === 'any';
       if (ports.connect && llNet & 2) {
-        if (portOnly) push('net', name, ['landlock', ...sc], need.udp ? 'partial' : 'kernel', need.udp ? `${name}: TCP by Landlock; UDP is not port-restricted by the kernel` : undefined);
+        if (portOnly) push('net', name, ['landlock', ...sc], need.udp || !sc.length ? 'partial' : 'kernel', need.udp ? `${name}: TCP by Landlock; UDP is not port-restricted by the kernel` : !sc.length ? NO_SECCOMP(name) : undefined);
         else push('net', name, ['landlock', ...sc], 'partial', `${name}: the kernel (Landlock) allows TCP port ${r.port} to any host; the host part ${NET_JS}`);
       } else {
         push('net', name, sc, 'js', `${name} ${NET_JS}${r.port === undefined ? '; a rule without a port also leaves every TCP port open to native code' : ''}`);
@@ -118,12 +121,17 @@ function computeCoverage(p: NormalizedPolicy, k: Layers): Coverage[] {
   // --- net.listen
   if (p.net.listen === false) {
     if (!need.tcp && !need.udp && sc.length) push('net', 'net.listen: none', sc, 'kernel');
-    else if (llNet & 1) push('net', 'net.listen: none', ['landlock', ...sc], need.udp ? 'partial' : 'kernel', need.udp ? 'net.listen: binding UDP ports is not restricted by the kernel' : undefined);
+    else if (llNet & 1) push('net', 'net.listen: none', ['landlock', ...sc], need.udp || !sc.length ? 'partial' : 'kernel', need.udp ? 'net.listen: binding UDP ports is not restricted by the kernel' : !sc.length ? NO_SECCOMP('net.listen') : undefined);
     else push('net', 'net.listen: none', sc, 'js', 'net.listen: TCP listening is not restricted by the kernel (Landlock TCP rules need ABI 4)');
   } else if (Array.isArray(p.net.listen)) {
     for (const r of p.net.listen) {
       const name = `net.listen ${formatRule(r)}`;
-      if (ports.bind && llNet & 1) push('net', name, ['landlock'], r.kind === 'any' ? 'kernel' : 'partial', r.kind === 'any' ? undefined : `${name}: the kernel (Landlock) allows binding TCP port ${r.port} on any local address; the address part ${NET_JS}`);
+      if (ports.bind && llNet & 1) {
+        if (r.kind !== 'any') push('net', name, ['landlock'], 'partial', `${name}: the kernel (Landlock) allows binding TCP port ${r.port} on any local address; the address part ${NET_JS}`);
+        else if (need.udp) push('net', name, ['landlock', ...sc], 'partial', `${name}: TCP by Landlock; binding UDP ports is not restricted by the kernel`);
+        else if (!sc.length) push('net', name, ['landlock'], 'partial', NO_SECCOMP(name));
+        else push('net', name, ['landlock', ...sc], 'kernel');
+      }
       else push('net', name, [], 'js', `${name} ${NET_JS}`);
     }
   }
@@ -136,7 +144,8 @@ function computeCoverage(p: NormalizedPolicy, k: Layers): Coverage[] {
 
   // --- fs.read
   if (Array.isArray(p.fs.read)) {
-    if (llFs) push('fs.read', `fs.read ${p.fs.read.join(', ') || '(defaults only)'}`, ['landlock'], 'kernel');
+    // Landlock (ABI <= 7) checks opens, not lookups: existence and metadata leak.
+    if (llFs) push('fs.read', `fs.read ${p.fs.read.join(', ') || '(defaults only)'}`, ['landlock'], 'partial', 'fs.read: reading and listing outside the grants are denied by Landlock, but stat, access and readlink still succeed there (Landlock does not restrict metadata lookups)');
     else push('fs.read', 'fs.read', [], 'js', 'fs.read: the read list is enforced only by the JS layer (no Landlock)');
   }
   // --- fs.write
@@ -155,7 +164,11 @@ function computeCoverage(p: NormalizedPolicy, k: Layers): Coverage[] {
     else push('childProcess', 'childProcess', [], 'js', 'childProcess: the executable list is enforced only by the JS layer (no Landlock)');
   }
   // --- addons
-  if (!p.addons) push('addons', 'addons: none', sc, sc.length ? 'kernel' : 'js', sc.length ? undefined : 'addons: loading native code is not restricted by the kernel');
+  if (!p.addons) {
+    if (sc.length && p.childProcess === false) push('addons', 'addons: none', sc, 'kernel');
+    else if (sc.length) push('addons', 'addons: none', [], 'js', 'addons: with child processes allowed, loading native code is not restricted by the kernel (the seccomp rule would also stop child programs from loading their own shared libraries)');
+    else push('addons', 'addons: none', [], 'js', 'addons: loading native code is not restricted by the kernel');
+  }
   // --- workers
   if (!p.workers) push('workers', 'workers: none', [], 'js', "workers: denying Worker threads is enforced only by the JS layer (the kernel cannot tell a Worker's thread from V8's own)");
   return out;

@@ -156,11 +156,23 @@ export function capabilityByScope(scope: string): Capability | undefined {
   return CAPABILITIES.find((row) => row.scope === scope);
 }
 
-/** "grant it with <policy key> ['x'] or <flag>=x": the hint every denial message ends with. */
-export function grantHint(id: CapabilityId, resource?: string): string {
+/**
+ * "grant it with <policy key> ['x'] or <flag>=x": the hint every denial message ends with.
+ * For `net`, a resource is granted by one of its lists (`net` itself takes only
+ * true/false): `netKey` says which, connect by default.
+ */
+export function grantHint(id: CapabilityId, resource?: string, netKey: 'connect' | 'listen' | 'unix' = 'connect'): string {
   const c = capability(id);
   if (id === 'addons') return `grant it with ${c.policyKey}: true or ${c.allowFlag}`;
   if (id === 'workers') return `grant it with ${c.policyKey}: true or ${c.allowFlag}`;
   if (resource === undefined || resource === '') return `grant it with ${c.policyKey}: true or ${c.allowFlag}`;
-  return `grant it with ${c.policyKey} [${JSON.stringify(resource).replace(/^"|"$/g, "'")}] or ${c.allowFlag}=${resource}`;
+  let key = c.policyKey;
+  let flag: string | undefined = c.allowFlag;
+  if (id === 'net') {
+    key = `net.${netKey}`;
+    flag = netKey === 'connect' ? c.allowFlag : netKey === 'listen' ? '--allow-listen' : undefined;
+  }
+  const json = JSON.stringify(resource);
+  const quoted = resource.includes("'") ? json : `'${json.slice(1, -1)}'`;
+  return `grant it with ${key} [${quoted}]` + (flag ? ` or ${flag}=${resource}` : '');
 }

@@ -72,16 +72,21 @@ export interface Widening {
   value: unknown;
 }
 
+// A widening names the list, not an index: the requested list is normalized
+// (deduplicated, sorted, minimal), so its indices are not the ones the caller
+// wrote. The value is the entry itself (a network rule as the caller spelled it).
 function grantWidenings<T>(field: string, cur: Grant<T>, req: Grant<T>, covers: Covers<T>, show: (t: T) => string): Widening[] {
   if (req === false || cur === true) return [];
   if (req === true) return [{ field, value: true }];
-  if (cur === false) return req.map((x, i) => ({ field: `${field}[${i}]`, value: show(x) }));
+  if (cur === false) return req.map((x) => ({ field, value: show(x) }));
   const out: Widening[] = [];
-  req.forEach((x, i) => {
-    if (!cur.some((y) => covers(y, x))) out.push({ field: `${field}[${i}]`, value: show(x) });
-  });
+  for (const x of req) {
+    if (!cur.some((y) => covers(y, x))) out.push({ field, value: show(x) });
+  }
   return out;
 }
+
+const showRule = (r: NetRule): string => r.source;
 
 function boolWidening(field: string, cur: boolean, req: boolean): Widening[] {
   return req && !cur ? [{ field, value: true }] : [];
@@ -91,8 +96,8 @@ function boolWidening(field: string, cur: boolean, req: boolean): Widening[] {
 export function widenings(current: NormalizedPolicy, requested: NormalizedPolicy): Widening[] {
   const fsRead = (g: Grant<string>) => (Array.isArray(g) && g.length === 0 ? false : g);
   return [
-    ...grantWidenings('net.connect', current.net.connect, requested.net.connect, netCovers, formatRule),
-    ...grantWidenings('net.listen', current.net.listen, requested.net.listen, netCovers, formatRule),
+    ...grantWidenings('net.connect', current.net.connect, requested.net.connect, netCovers, showRule),
+    ...grantWidenings('net.listen', current.net.listen, requested.net.listen, netCovers, showRule),
     ...grantWidenings('net.unix', current.net.unix, requested.net.unix, pathCovers, pathKey),
     ...boolWidening('net.dns', current.net.dns, requested.net.dns),
     ...grantWidenings('fs.read', fsRead(current.fs.read), fsRead(requested.fs.read), pathCovers, pathKey),

@@ -11,8 +11,9 @@ export function isHostName(name: string): boolean {
   if (name.length === 0 || name.length > 253) return false;
   const labels = name.split('.');
   if (!labels.every((l) => LABEL.test(l))) return false;
-  // A name whose last label is all digits would be read as an IPv4 spelling.
-  return !/^[0-9]+$/.test(labels[labels.length - 1]);
+  // A name whose last label is a number (decimal or 0x-hex) would be read as an
+  // IPv4 spelling by inet_aton ("0x7f." is 0.0.0.127, not a name).
+  return !/^([0-9]+|0x[0-9a-f]*)$/.test(labels[labels.length - 1]);
 }
 
 function parsePort(text: string): number | undefined {
@@ -29,6 +30,15 @@ function parsePort(text: string): number | undefined {
 export function canonicalIp(text: string): { ip: string; family: 4 | 6 } | undefined {
   if (text.includes('%')) return undefined;
   if (!ipaddr.isValid(text)) return undefined;
+  // ipaddr.js reads the deprecated IPv4-compatible form ::a.b.c.d as if it were
+  // IPv4-mapped (::ffff:a.b.c.d); inet_pton and the kernel read it as the IPv6
+  // address ::<ab>:<cd>, which is not the IPv4 host a.b.c.d.
+  const compat = /^::([^:]*\.[^:]*)$/.exec(text);
+  if (compat) {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(compat[1])) return undefined;
+    const b = ipaddr.IPv4.parse(compat[1]).toByteArray();
+    return { ip: ipaddr.IPv6.parse(`::${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`).toString(), family: 6 };
+  }
   let addr = ipaddr.parse(text);
   if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
     addr = (addr as ipaddr.IPv6).toIPv4Address();
@@ -83,9 +93,18 @@ export function parseNetRule(entry: string): NetRule | NetRuleError {
   if (host === '*') return 'is "*": use true to allow every host';
 
   if (host.includes('/')) {
-    const [addr, len] = host.split('/', 2);
+    const parts = host.split('/');
+    if (parts.length !== 2) return 'has more than one "/"';
+    let [addr] = parts;
+    const len = parts[1];
     if (!/^[0-9]{1,3}$/.test(len)) return `has a bad prefix length "${len}"`;
     if (!addr.includes('.') && !addr.includes(':')) return 'is not a CIDR';
+    if (/^::[^:]*\.[^:]*$/.test(addr)) {
+      // ::a.b.c.d is IPv4-compatible IPv6, not IPv4-mapped (see canonicalIp)
+      const c = canonicalIp(addr);
+      if (!c) return `has a bad network address "${addr}"`;
+      addr = c.ip;
+    }
     if (!ipaddr.isValidCIDR(`${addr}/${len}`)) {
       if (!ipaddr.isValid(addr)) return `has a bad network address "${addr}"`;
       return `has a prefix length out of range "${len}"`;
@@ -115,7 +134,9 @@ export function parseNetRule(entry: string): NetRule | NetRuleError {
   }
   if (host.includes('*')) return 'has "*" somewhere other than a leading "*."';
 
-  if (host.includes(':') || /^[0-9x.]+$/.test(host)) {
+  // Every dot-separated part a decimal, octal or 0x-hex number: an inet_aton
+  // spelling (0x7f.1, 0177.0.0.1, 127.1), never a host name.
+  if (host.includes(':') || host.split('.').every((part) => /^(0x[0-9a-f]*|[0-9]+)$/.test(part))) {
     if (!host.includes('.') && !host.includes(':')) return 'is a bare number: write a port as ":PORT" and an IPv4 address with dots';
     const ip = canonicalIp(host);
     if (!ip) return host.includes('%') ? 'has an IPv6 zone index, which is not supported' : `is not a valid IP address`;

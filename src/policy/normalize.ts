@@ -18,6 +18,9 @@ function netList(value: boolean | string[] | undefined, field: string): Grant<Ne
     if (typeof r === 'string') throw policyError(`${field}[${i}]`, entry, r);
     seen.set(formatRule(r), r);
   });
+  // An empty list grants nothing: say so with false, as fs.write and childProcess
+  // do, so the compiler does not open TCP/unix sockets for a list of no entries.
+  if (seen.size === 0) return false;
   return [...seen.values()].sort((a, b) => (formatRule(a) < formatRule(b) ? -1 : 1));
 }
 
@@ -43,7 +46,8 @@ export function normalizePolicy(input: unknown, ctx: PathContext): NormalizedPol
   } else {
     const connect = netList(p.net.connect, 'net.connect');
     const listen = netList(p.net.listen, 'net.listen');
-    const unix = p.net.unix === undefined ? false : typeof p.net.unix === 'boolean' ? p.net.unix : minimalPaths(p.net.unix.map((u, i) => expandPath(u, `net.unix[${i}]`, ctx)));
+    let unix: Grant<string> = p.net.unix === undefined ? false : typeof p.net.unix === 'boolean' ? p.net.unix : minimalPaths(p.net.unix.map((u, i) => expandPath(u, `net.unix[${i}]`, ctx)));
+    if (Array.isArray(unix) && unix.length === 0) unix = false;
     // SPEC: dns defaults to true when connect names a host name.
     const dns = p.net.dns ?? (connect === true || (Array.isArray(connect) && connect.some(needsDns)));
     net = { connect, listen, unix, dns };

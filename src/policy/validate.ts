@@ -5,7 +5,10 @@ import { policyError } from '../errors';
 import { parseNetRule } from './netrules';
 import type { Policy } from './types';
 
-type Shape = Record<string, (value: unknown, field: string) => void>;
+// Each checker returns the checked value, copied: validatePolicy returns a
+// snapshot of plain data, so what later layers read is what was checked (a
+// Proxy or a getter cannot answer differently the second time).
+type Shape = Record<string, (value: unknown, field: string) => unknown>;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -13,8 +16,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function checkObject(value: unknown, field: string, shape: Shape): void {
+function checkObject(value: unknown, field: string, shape: Shape): Record<string, unknown> {
   if (!isPlainObject(value)) throw policyError(field, value, 'must be a plain object');
+  const out: Record<string, unknown> = {};
   for (const key of Reflect.ownKeys(value)) {
     if (typeof key === 'symbol') throw policyError(field, value, 'must not have symbol keys');
     const sub = field === '' ? key : `${field}.${key}`;
@@ -24,25 +28,35 @@ function checkObject(value: unknown, field: string, shape: Shape): void {
     const desc = Object.getOwnPropertyDescriptor(value, key)!;
     if (desc.get || desc.set) throw policyError(sub, undefined, 'must be a data property, not a getter');
     if (desc.value === undefined) continue;
-    shape[key](desc.value, sub);
+    out[key] = shape[key](desc.value, sub);
   }
+  return out;
 }
 
-function checkBoolean(value: unknown, field: string): void {
+function checkBoolean(value: unknown, field: string): boolean {
   if (typeof value !== 'boolean') throw policyError(field, value, 'must be true or false');
+  return value;
 }
 
-function checkList(value: unknown, field: string, item: (v: string, f: string) => void, what: string): void {
-  if (typeof value === 'boolean') return;
+function checkList(value: unknown, field: string, item: (v: string, f: string) => void, what: string): boolean | string[] {
+  if (typeof value === 'boolean') return value;
   if (!Array.isArray(value)) throw policyError(field, value, `must be true, false or an array of ${what}`);
-  if (value.length > 4096) throw policyError(field, value, 'has more than 4096 entries');
-  value.forEach((v, i) => {
+  const length = value.length;
+  if (length > 4096) throw policyError(field, value, 'has more than 4096 entries');
+  const out: string[] = [];
+  // Every index, holes included (forEach would skip them), each read once.
+  for (let i = 0; i < length; i++) {
     const f = `${field}[${i}]`;
+    const desc = Object.getOwnPropertyDescriptor(value, i);
+    if (desc && (desc.get || desc.set)) throw policyError(f, undefined, 'must be a data property, not a getter');
+    const v: unknown = desc?.value;
     if (typeof v !== 'string') throw policyError(f, v, `must be a string (${what})`);
     if (v === '') throw policyError(f, v, 'must not be empty');
     if (v.includes('\0')) throw policyError(f, v, 'must not contain a NUL byte');
     item(v, f);
-  });
+    out.push(v);
+  }
+  return out;
 }
 
 function netEntry(v: string, f: string): void {
@@ -73,21 +87,24 @@ const FS_SHAPE: Shape = {
 };
 
 const POLICY_SHAPE: Shape = {
-  net: (v, f) => (typeof v === 'boolean' ? undefined : checkObject(v, f, NET_SHAPE)),
-  fs: (v, f) => (typeof v === 'boolean' ? undefined : checkObject(v, f, FS_SHAPE)),
+  net: (v, f) => (typeof v === 'boolean' ? v : checkObject(v, f, NET_SHAPE)),
+  fs: (v, f) => (typeof v === 'boolean' ? v : checkObject(v, f, FS_SHAPE)),
   childProcess: (v, f) => checkList(v, f, execEntry, 'absolute executable paths'),
   addons: checkBoolean,
   workers: checkBoolean,
   mode: (v, f) => {
     if (v !== 'enforce' && v !== 'audit') throw policyError(f, v, 'must be "enforce" or "audit"');
+    return v;
   },
 };
 
-/** Throws ERR_BLACKBOX_POLICY for anything that is not a well-formed Policy. */
+/**
+ * Throws ERR_BLACKBOX_POLICY for anything that is not a well-formed Policy.
+ * Returns a copy made of plain data: the values that were checked.
+ */
 export function validatePolicy(input: unknown): Policy {
   if (input === undefined) return {};
-  checkObject(input, '', POLICY_SHAPE);
-  return input as Policy;
+  return checkObject(input, '', POLICY_SHAPE) as Policy;
 }
 
 export const POLICY_KEYS = Object.freeze({

@@ -105,3 +105,23 @@ test('async fs on a threadpool started before lockdown cannot read or write outs
     other.cleanup();
   }
 });
+
+test('fs.write: true under a ruleset that still handles EXECUTE — renames across directories keep working (REFER granted)', { skip }, async () => {
+  const a = tempDir();
+  const b = tempDir();
+  try {
+    fs.writeFileSync(path.join(a.dir, 'f'), 'moved');
+    const r = await runChild(`
+      bb.lockdown({ fs: { write: true } });
+      let res;
+      try { require('fs').renameSync(${JSON.stringify(path.join(a.dir, 'f'))}, ${JSON.stringify(path.join(b.dir, 'f'))}); res = 'ok'; } catch (e) { res = e.code; }
+      out({ res, exec: t.execve('/usr/bin/true', ['true']) });`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.result.res, 'ok');
+    assert.equal(r.result.exec, -13, 'exec still denied');
+    assert.equal(fs.readFileSync(path.join(b.dir, 'f'), 'utf8'), 'moved');
+  } finally {
+    a.cleanup();
+    b.cleanup();
+  }
+});

@@ -54,6 +54,15 @@ export function idealLandlockPlan(p: NormalizedPolicy, defaults: readonly Defaul
   if (p.childProcess !== true) handledFs |= FS.EXECUTE;
 
   const paths: PathRule[] = [];
+  // REFER (ABI 2) is denied by every ruleset that handles any filesystem right,
+  // handled or not, unless a rule grants it: with `write: true` under such a
+  // domain (no child processes, or a read list) every rename/link across
+  // directories would fail with EXDEV. Grant it everywhere; the kernel still
+  // refuses a move that would give the file rights it did not have.
+  if (p.fs.write === true && handledFs !== 0) {
+    handledFs |= FS.REFER;
+    paths.push({ path: '/', access: FS.REFER, why: 'fs.write: true (renames and links across directories)' });
+  }
   if (Array.isArray(p.fs.read)) for (const path of p.fs.read) paths.push({ path, access: READ_RIGHTS, why: 'fs.read' });
   // A directory you may write is one you may read back.
   if (Array.isArray(p.fs.write)) for (const path of p.fs.write) paths.push({ path, access: WRITE_RIGHTS | READ_RIGHTS, why: 'fs.write' });

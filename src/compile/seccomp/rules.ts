@@ -237,7 +237,10 @@ export function childProcessRules(p: NormalizedPolicy): SyscallRule[] {
 }
 
 export function addonRules(p: NormalizedPolicy): SyscallRule[] {
-  if (p.addons) return [];
+  // The filter survives execve: a child program's own loader would meet the
+  // same mmap rule and could not map libc. With child processes allowed the
+  // rule is left out and addons: false is the JS layer's alone (coverage says so).
+  if (p.addons || p.childProcess !== false) return [];
   const no = deny(p, EACCES);
   return [
     {
