@@ -3,5 +3,5 @@
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const cjs = require('../dist/index.js');
-export const { lockdown, status, has, PolicyViolation } = cjs;
+export const { lockdown, guard, status, has, PolicyViolation, VIOLATION_CHANNEL } = cjs;
 export default cjs;

@@ -21,6 +21,8 @@ export interface PolicyViolationInit {
   cause?: unknown;
   /** The operation, e.g. 'connect', 'open', 'spawn'. */
   operation?: string;
+  /** The words before "denied", e.g. "net connect to 10.1.2.3:443"; derived when absent. */
+  what?: string;
 }
 
 /**
@@ -35,9 +37,9 @@ export class PolicyViolation extends Error {
   readonly operation: string | undefined;
 
   constructor(init: PolicyViolationInit) {
-    const what = init.operation ? `${init.operation} ${init.resource}` : init.resource;
+    const what = init.what ?? `${init.permission} ${init.operation ? `${init.operation} ` : ''}${init.resource}`;
     super(
-      `blackbox-native: ${init.permission} ${what} denied` + (init.hint ? ` — ${init.hint}` : ''),
+      `blackbox-native: ${what} denied` + (init.hint ? ` — ${init.hint}` : ''),
       init.cause === undefined ? undefined : { cause: init.cause },
     );
     this.name = 'PolicyViolation';

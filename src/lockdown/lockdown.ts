@@ -12,6 +12,9 @@ import { defaultGrants } from '../compile/defaults';
 import { loadBinding, loadError, type Binding } from '../enforce/binding';
 import { enforce, type EnforceResult } from '../enforce/enforce';
 import { hostFacts, inode, pathContext, probe, type Probe } from './probe';
+import { installGuards } from '../guards/install';
+import { setLockdownLayer } from '../guards/state';
+import { READ_RIGHTS, FS } from '../compile/landlock/rights';
 import { setState, state, type LockdownReport } from './status';
 
 /** Lazy things that need files or libraries later: load them while we may. */
@@ -46,18 +49,13 @@ function buildReport(policy: NormalizedPolicy, plan: Plan, res: EnforceResult | 
     const rule = plan.landlock?.paths.find((r) => r.path === m);
     if (rule && !rule.why.startsWith('Node') && /fs\.|childProcess/.test(rule.why)) warnings.push(`${rule.why} ${m} does not exist: Landlock grants only existing paths, so nothing is granted there`);
   }
-  // JS guards are a separate layer (not part of this build): say so rather
-  // than let "enforced only by the JS layer" read as a promise.
-  if (plan.coverage.some((c) => c.status !== 'kernel')) {
-    warnings.push('the JS guards are not installed by this version: every rule above said to be enforced only by the JS layer is not enforced at all');
-  }
   return {
     policy,
     layers: {
       seccomp: (res?.seccomp ?? false) || (previous?.layers.seccomp ?? false),
       landlock: res?.landlock || previous?.layers.landlock || false,
       netSupervisor: false,
-      jsGuards: false,
+      jsGuards: true,
     },
     platform: `${process.platform}-${process.arch}`,
     warnings: [...new Set(warnings)],
@@ -93,6 +91,15 @@ export function lockdown(input?: unknown): LockdownReport {
     kernel: p.kernel,
     defaults,
   });
+
+  // JS guards first: friendly errors for what the kernel is about to deny.
+  // They answer to the same policy plus the default grants the kernel plan adds.
+  setLockdownLayer({
+    policy,
+    extraRead: defaults.filter((d) => d.access & READ_RIGHTS).map((d) => d.path),
+    extraWrite: defaults.filter((d) => d.access & FS.WRITE_FILE).map((d) => d.path),
+  });
+  installGuards();
 
   let res: EnforceResult | null = null;
   if (binding && (plan.landlock || plan.seccomp)) {

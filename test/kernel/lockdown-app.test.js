@@ -45,7 +45,7 @@ test('http server + async fs + workers + crypto + zlib + WebAssembly keep workin
       assert.deepEqual(w, { status: 200, body: `hello ${n}` });
       assert.equal(fs.readFileSync(path.join(data.dir, `f${n}.txt`), 'utf8'), `hello ${n}`);
     }
-    assert.equal((await get(port, '/outside')).body, 'EACCES');
+    assert.equal((await get(port, '/outside')).body, 'ERR_ACCESS_DENIED:js:FileSystemWrite');
     assert.equal(fs.existsSync(path.join(outside.dir, 'planted')), false);
     const expect = require('node:crypto').createHash('sha256').update('7').digest('hex');
     assert.equal((await get(port, '/worker?n=7')).body, expect);

@@ -18,12 +18,13 @@ test('fs.write: false — raw open(O_CREAT) is denied and nothing appears on dis
     fs.writeFileSync(path.join(dir, 'existing'), 'x');
     const modeBefore = fs.statSync(path.join(dir, 'existing')).mode;
     const r = await runChild(`
+      const { chmodSync } = require('fs'); // captured before the JS guards: the kernel answers
       bb.lockdown();
       out({
         create: t.open(${JSON.stringify(target)}, ${O.WRONLY | O.CREAT}),
         truncate: t.open(${JSON.stringify(path.join(dir, 'existing'))}, ${O.WRONLY | O.TRUNC}),
         read: t.open(${JSON.stringify(path.join(dir, 'existing'))}, ${O.RDONLY}),
-        chmod: (() => { try { require('fs').chmodSync(${JSON.stringify(path.join(dir, 'existing'))}, 0o777); return 'ok'; } catch (e) { return e.code; } })(),
+        chmod: (() => { try { chmodSync(${JSON.stringify(path.join(dir, 'existing'))}, 0o777); return 'ok'; } catch (e) { return e.code; } })(),
         devnull: t.open('/dev/null', ${O.WRONLY}),
       });`);
     assert.equal(r.status, 0, r.stderr);
@@ -46,13 +47,14 @@ test('fs.write: [dir] — writes inside land on disk, outside are denied', { ski
   try {
     const r = await runChild(`
       const fs = require('fs');
+      const { renameSync } = fs; // captured before the JS guards: the kernel answers
       bb.lockdown({ fs: { write: [${JSON.stringify(a.dir)}] } });
       const res = { inside: t.open(${JSON.stringify(path.join(a.dir, 'in'))}, ${O.WRONLY | O.CREAT}),
                     outside: t.open(${JSON.stringify(path.join(b.dir, 'out'))}, ${O.WRONLY | O.CREAT}) };
       fs.mkdirSync(${JSON.stringify(path.join(a.dir, 'sub'))});
       fs.writeFileSync(${JSON.stringify(path.join(a.dir, 'sub', 'f.txt'))}, 'written');
       fs.renameSync(${JSON.stringify(path.join(a.dir, 'sub', 'f.txt'))}, ${JSON.stringify(path.join(a.dir, 'g.txt'))});
-      try { fs.renameSync(${JSON.stringify(path.join(a.dir, 'g.txt'))}, ${JSON.stringify(path.join(b.dir, 'stolen.txt'))}); res.renameOut = 'ok'; } catch (e) { res.renameOut = e.code; }
+      try { renameSync(${JSON.stringify(path.join(a.dir, 'g.txt'))}, ${JSON.stringify(path.join(b.dir, 'stolen.txt'))}); res.renameOut = 'ok'; } catch (e) { res.renameOut = e.code; }
       out(res);`);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.result.inside, 0);
@@ -76,7 +78,10 @@ test('async fs on a threadpool started before lockdown cannot read or write outs
     fs.writeFileSync(secret, 'TOKEN');
     fs.writeFileSync(path.join(dir, 'ok.txt'), 'fine');
     const r = await runChild(`
-      const fsp = require('fs/promises');
+      // the originals, captured before the JS guards patch the modules: the
+      // kernel (Landlock on the pool threads) is what answers here
+      const fsp = { ...require('fs/promises') };
+      const readFileCb = require('fs').readFile;
       (async () => {
         // start all 4 pool threads and keep them busy-warm before lockdown
         await Promise.all([1, 2, 3, 4].map(() => fsp.readFile(${JSON.stringify(secret)}, 'utf8')));
@@ -88,7 +93,7 @@ test('async fs on a threadpool started before lockdown cannot read or write outs
         await tryit('readdir', () => fsp.readdir(${JSON.stringify(other.dir)}));
         await tryit('granted', () => fsp.readFile(${JSON.stringify(path.join(dir, 'ok.txt'))}, 'utf8'));
         await tryit('grantedWrite', () => fsp.writeFile(${JSON.stringify(path.join(dir, 'new.txt'))}, 'made').then(() => 'ok'));
-        await tryit('cb', () => new Promise((res, rej) => require('fs').readFile(${JSON.stringify(secret)}, (e, d) => e ? rej(e) : res(String(d)))));
+        await tryit('cb', () => new Promise((res, rej) => readFileCb(${JSON.stringify(secret)}, (e, d) => e ? rej(e) : res(String(d)))));
         out(res);
       })();`);
     assert.equal(r.status, 0, r.stderr);

@@ -122,9 +122,11 @@ except OSError as e:
 test('net.listen [":0"] — an ephemeral-port server listens; a fixed port is denied', { skip }, async () => {
   const r = await runChild(`
     const net = require('node:net');
+    // the original, captured before the JS guards patch it: the kernel answers
+    const rawListen = net.Server.prototype.listen;
     bb.lockdown({ net: { listen: [':0'] } });
     const s = net.createServer((c) => c.end('hi')).listen(0, '127.0.0.1', () => {
-      const s2 = net.createServer().listen(${40000 + (process.pid % 20000)}, '127.0.0.1');
+      const s2 = rawListen.call(net.createServer(), ${40000 + (process.pid % 20000)}, '127.0.0.1');
       s2.on('error', (e) => { out({ port: s.address().port, fixed: e.code }); });
       s2.on('listening', () => { out({ port: s.address().port, fixed: 'listening' }); });
     });

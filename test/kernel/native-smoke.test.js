@@ -447,20 +447,26 @@ test('landlock broadcast from a Worker while main runs glibc setxid (process.set
     const { Worker } = require('node:worker_threads');
     (async () => {
       await fs.promises.readFile(${JSON.stringify(granted)});
-      const sab = new Int32Array(new SharedArrayBuffer(4));
+      const sab = new Int32Array(new SharedArrayBuffer(8));
       const w = new Worker(\`
         const bb = require(\${JSON.stringify(${JSON.stringify(ADDON)})});
         const { parentPort, workerData } = require('node:worker_threads');
         const flag = new Int32Array(workerData);
         const fd = bb.landlockCreateRuleset(${LL_ACCESS_FS_READ_FILE}, 0, 0);
         Atomics.store(flag, 0, 1);
+        Atomics.notify(flag, 0);
+        // wait until main has started the signal-blocking thread, so the
+        // broadcast is held open for its 300 ms whatever the machine's load
+        while (Atomics.load(flag, 1) === 0) Atomics.wait(flag, 1, 0, 50);
         const res = bb.landlockRestrictAllThreads(fd, 0, 5000);
         Atomics.store(flag, 0, 2);
         parentPort.postMessage(res);\`, { eval: true, workerData: sab.buffer });
       await new Promise((ok) => w.once('online', ok));
-      const blocked = t.sigblockThread(300);
       while (Atomics.load(sab, 0) === 0) Atomics.wait(sab, 0, 0, 1);
-      Atomics.wait(sab, 0, 1, 20); // the handler is installed within microseconds of the flag
+      const blocked = t.sigblockThread(300);
+      Atomics.store(sab, 1, 1);
+      Atomics.notify(sab, 1);
+      Atomics.wait(sab, 0, 1, 20); // the handler is installed within microseconds of the go
       let n = 0;
       const until = Date.now() + 4000;
       while (Atomics.load(sab, 0) !== 2 && Date.now() < until) { process.setuid(process.getuid()); n++; }

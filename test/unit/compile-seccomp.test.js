@@ -275,35 +275,30 @@ const ADDON_ROWS_ALLOWED = [
 ];
 
 /** Overrides of DEFAULT_ROWS per policy: [policy, rows]. */
+// Processes may be made (childProcess granted in any form): every process-creating call passes.
+const PROCESS_ROWS_ALLOWED = [
+    ['execve', [0, 0, 0], ALLOW],
+    ['execveat', [AT_FDCWD, 0, 0, 0, 0x1000], ALLOW],
+    ['fork', [], ALLOW],
+    ['vfork', [], ALLOW],
+    ['clone', [SIGCHLD, 0, 0, 0, 0], ALLOW],
+    ['clone', [0x01000000 | 0x00200000 | SIGCHLD, 0], ALLOW],
+    ['clone', [0x4000 | 0x100 | SIGCHLD, 0], ALLOW],
+    ['clone', [HI(CLONE_THREAD) | BigInt(SIGCHLD)], ALLOW],
+    // the filter survives execve: a child's own loader maps libc MAP_DENYWRITE, so with
+    // child processes allowed the addon rule is left out (addons: false is then JS-only)
+    ...ADDON_ROWS_ALLOWED,
+];
+
 const CAPABILITY_TABLES = [
   [{}, []],
   [{ net: true }, []],
   [{ net: { connect: ['127.0.0.1:5432'] } }, []],
   [{ childProcess: true }, [
-    ['execve', [0, 0, 0], ALLOW],
-    ['execveat', [AT_FDCWD, 0, 0, 0, 0x1000], ALLOW],
-    ['fork', [], ALLOW],
-    ['vfork', [], ALLOW],
-    ['clone', [SIGCHLD, 0, 0, 0, 0], ALLOW],
-    ['clone', [0x01000000 | 0x00200000 | SIGCHLD, 0], ALLOW],
-    ['clone', [0x4000 | 0x100 | SIGCHLD, 0], ALLOW],
-    ['clone', [HI(CLONE_THREAD) | BigInt(SIGCHLD)], ALLOW],
-    // the filter survives execve: a child's own loader maps libc MAP_DENYWRITE, so with
-    // child processes allowed the addon rule is left out (addons: false is then JS-only)
-    ...ADDON_ROWS_ALLOWED,
+    ...PROCESS_ROWS_ALLOWED,
   ]],
   [{ childProcess: ['/usr/bin/git'] }, [ // the list is Landlock's EXECUTE; seccomp lets processes be made
-    ['execve', [0, 0, 0], ALLOW],
-    ['execveat', [AT_FDCWD, 0, 0, 0, 0x1000], ALLOW],
-    ['fork', [], ALLOW],
-    ['vfork', [], ALLOW],
-    ['clone', [SIGCHLD, 0, 0, 0, 0], ALLOW],
-    ['clone', [0x01000000 | 0x00200000 | SIGCHLD, 0], ALLOW],
-    ['clone', [0x4000 | 0x100 | SIGCHLD, 0], ALLOW],
-    ['clone', [HI(CLONE_THREAD) | BigInt(SIGCHLD)], ALLOW],
-    // the filter survives execve: a child's own loader maps libc MAP_DENYWRITE, so with
-    // child processes allowed the addon rule is left out (addons: false is then JS-only)
-    ...ADDON_ROWS_ALLOWED,
+    ...PROCESS_ROWS_ALLOWED,
   ]],
   [{ addons: true }, ADDON_ROWS_ALLOWED],
   [{ fs: { write: ['/tmp/x'] } }, // a write list: metadata outside it is the JS layer's (a warning says so)

@@ -226,16 +226,7 @@ const PORTS = [0, 22, 443, 3000, 5432, 6379];
 const FS_PATHS = ['/', '/tmp', '/tmp/a', '/tmp/a/b', '/tmpx', '/etc', '/etc/ssl/cert.pem', '/home/u', '/home/u/.ssh/id', '/w', '/w/src/x.js', '/usr/bin/git', '/bin/ls'];
 const DIRS = ['/', '/tmp', '/tmp/a', '/etc', '/etc/ssl', '/home/u', '/w', '/w/src', '/usr', '/usr/bin/git', '/bin/ls', '/tmpx'];
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { mulberry32 } = require('../helpers/random');
 
 function randomPolicy(rnd) {
   const pick = (a) => a[Math.floor(rnd() * a.length)];

@@ -463,16 +463,7 @@ test('JSON round trip: a policy file parses to the same normalized policy', () =
 // Deterministic fuzz: accepted, or rejected with ERR_BLACKBOX_POLICY; never anything else.
 // ---------------------------------------------------------------------------
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { mulberry32 } = require('../helpers/random');
 
 const GOOD_NET = GRAMMAR.map(([e]) => e);
 const PATHS = ['/tmp', '$HOME/x', '${TMPDIR}', 'rel', '.', '..', '/', '$CWD/a/../b', '$APP', '$NODE/bin/node', '/usr/bin/git', '/a//b/'];

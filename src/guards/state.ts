@@ -1,0 +1,105 @@
+// The policy the JS guards answer to: the lockdown's (permanent) intersected
+// with every active guard() (reversible, JS only). A guard can only narrow.
+// Patches are installed once and consult effective() on every call; with
+// nothing active they pass straight through.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { NormalizedPolicy } from '../policy/types';
+import { intersect } from '../policy/intersect';
+
+export interface GuardLayer {
+  policy: NormalizedPolicy;
+  /** Extra grants the lockdown's kernel plan adds (defaults such as /dev/null), realpath'd. */
+  extraRead: string[];
+  extraWrite: string[];
+}
+
+let lockdownLayer: GuardLayer | null = null;
+const stack: Array<{ id: number; policy: NormalizedPolicy }> = [];
+let nextId = 1;
+let cache: Effective | null | undefined;
+
+export interface Effective {
+  policy: NormalizedPolicy;
+  /** realpath'd grant lists, computed once per change */
+  read: true | string[];
+  write: true | false | string[];
+  unix: boolean | string[];
+  exec: boolean | string[];
+  audit: boolean;
+}
+
+export function setLockdownLayer(layer: GuardLayer): void {
+  lockdownLayer = layer;
+  cache = undefined;
+}
+
+export function pushGuard(policy: NormalizedPolicy): number {
+  const id = nextId++;
+  stack.push({ id, policy });
+  cache = undefined;
+  return id;
+}
+
+export function popGuard(id: number): void {
+  const i = stack.findIndex((g) => g.id === id);
+  if (i >= 0) stack.splice(i, 1);
+  cache = undefined;
+}
+
+/** realpath of an existing prefix of p, with the rest appended (a path that does not exist yet). */
+export function resolveReal(p: string): string {
+  let cur = path.resolve(p);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      const real = fs.realpathSync.native(cur);
+      return rest.length ? path.join(real, ...rest.reverse()) : real;
+    } catch {
+      const up = path.dirname(cur);
+      if (up === cur) return path.resolve(p);
+      rest.push(path.basename(cur));
+      cur = up;
+    }
+  }
+}
+
+function realList(list: string[]): string[] {
+  const out = new Set<string>();
+  for (const p of list) {
+    out.add(p);
+    out.add(resolveReal(p));
+  }
+  return [...out];
+}
+
+export function effective(): Effective | null {
+  if (cache !== undefined) return cache;
+  let policy: NormalizedPolicy | null = lockdownLayer ? lockdownLayer.policy : null;
+  for (const g of stack) policy = policy ? intersect(policy, g.policy) : g.policy;
+  if (!policy) return (cache = null);
+  const extraRead = lockdownLayer?.extraRead ?? [];
+  const extraWrite = lockdownLayer?.extraWrite ?? [];
+  const r = policy.fs.read;
+  const w = policy.fs.write;
+  cache = {
+    policy,
+    read: r === true ? true : realList([...(Array.isArray(r) ? r : []), ...(Array.isArray(w) ? w : []), ...extraRead, ...extraWrite]),
+    write: w === true ? true : w === false && extraWrite.length === 0 ? false : realList([...(Array.isArray(w) ? w : []), ...extraWrite]),
+    unix: Array.isArray(policy.net.unix) ? realList(policy.net.unix) : policy.net.unix,
+    exec: Array.isArray(policy.childProcess) ? realList(policy.childProcess) : policy.childProcess,
+    audit: policy.mode === 'audit',
+  };
+  return cache;
+}
+
+/** True while a lockdown is in force (guards then convert kernel errnos too). */
+export function lockedDown(): boolean {
+  return lockdownLayer !== null;
+}
+
+/** The lockdown layer, for handing to Worker threads (worker-preload). */
+export function getLockdownLayer(): GuardLayer | null {
+  return lockdownLayer;
+}
