@@ -79,19 +79,7 @@ export function checkUnix(e: Effective, socketPath: string, op: 'connect' | 'lis
   return denial('net', op, shown, `net ${op === 'connect' ? 'connect to' : 'listen on'} unix socket ${shown}`, grantHint('net', shown, 'unix'));
 }
 
-export function checkFsRead(e: Effective, p: string): Denial | null {
-  if (e.read === true) return null;
-  const real = resolveReal(p);
-  if (beneathAny(real, e.read) || beneathAny(path.resolve(p), e.read)) return null;
-  return denial('fs.read', 'read', real, `fs read of ${real}`);
-}
-
-export function checkFsWrite(e: Effective, p: string): Denial | null {
-  if (e.write === true) return null;
-  const real = resolveReal(p);
-  if (e.write !== false && beneathAny(real, e.write)) return null;
-  return denial('fs.write', 'write', real, `fs write to ${real}`);
-}
+// fs decisions live in fs.ts (per-call flags, entry vs target resolution).
 
 /** `file` is what will be executed (already searched on PATH when relative), `command` the whole command line. */
 export function checkSpawn(e: Effective, file: string, command: string): Denial | null {

@@ -52,13 +52,11 @@ import { PolicyViolation } from '../errors';
 import type { Denial } from './check';
 import { fromKernel, violation } from './deny';
 import { effective, lockedDown, type Effective } from './state';
+import { absolute, NOT_A_PATH, resolveAbs } from './paths';
 
 // Captured at load, before any user code after lockdown could replace them.
-const realpathNative = fs.realpathSync.native as (p: string) => string;
 const lstatSync = fs.lstatSync;
-const readlinkSync = fs.readlinkSync as (p: string) => string;
 const accessSync = fs.accessSync;
-const getCwd = process.cwd;
 const { O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_TRUNC = 0o1000, O_APPEND = 0o2000 } = fs.constants;
 const { R_OK, W_OK, X_OK } = fs.constants;
 
@@ -111,72 +109,6 @@ const APIS: Record<string, ArgSpec[]> = {
   openAsBlob: [R(0)],
 };
 
-// ---------------------------------------------------------------- paths
-
-/** A path the kernel does not resolve into the filesystem: /proc/<pid>/fd/N of a pipe, socket or anon inode. */
-const NOT_A_PATH = '\0not-a-path';
-
-function absolute(p: string): string | null {
-  if (path.isAbsolute(p)) return p;
-  try {
-    return getCwd.call(process) + '/' + p;
-  } catch {
-    return null; // cwd removed: nothing to resolve against — denied below
-  }
-}
-
-function tryRealpath(p: string): string | null {
-  try {
-    return realpathNative(p);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Resolve `abs` as the kernel would: every symlink (and `..` after it) in the
- * directory part; the last component too when `follow` (or a trailing slash),
- * including a dangling symlink, which open(O_CREAT) follows to create its target.
- * The part that does not exist yet is appended as written.
- */
-function resolveAbs(abs: string, follow: boolean, depth = 0): string {
-  if (follow) {
-    const r = tryRealpath(abs);
-    if (r !== null) return r;
-  }
-  let s = abs;
-  let trailing = false;
-  while (s.length > 1 && s.endsWith('/')) {
-    s = s.slice(0, -1);
-    trailing = true;
-  }
-  if (s === '/' || s === '') return '/';
-  const i = s.lastIndexOf('/');
-  const dir = i <= 0 ? '/' : s.slice(0, i);
-  const base = s.slice(i + 1);
-  const parent = resolveAbs(dir, true, depth);
-  if (parent === NOT_A_PATH) return NOT_A_PATH;
-  if (base === '' || base === '.') return parent;
-  if (base === '..') return path.dirname(parent);
-  const full = parent === '/' ? `/${base}` : `${parent}/${base}`;
-  if (!follow && !trailing) return full;
-  // Following, and realpath failed: missing, a dangling or looping symlink, or a non-directory in the way.
-  let isLink = false;
-  try {
-    isLink = lstatSync(full, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
-  } catch {
-    return full;
-  }
-  if (!isLink || depth >= 40) return full;
-  let target: string;
-  try {
-    target = readlinkSync(full);
-  } catch {
-    return full;
-  }
-  if (!target.startsWith('/') && /^\/proc\/[^/]+\/(task\/[^/]+\/)?fd$/.test(parent) && /^[a-z_]+:/.test(target)) return NOT_A_PATH;
-  return resolveAbs(target.startsWith('/') ? target : `${parent}/${target}`, true, depth + 1);
-}
 
 /** A path argument, as checked and as handed to the original. */
 interface PathArg {

@@ -3,8 +3,7 @@
 // Patches are installed once and consult effective() on every call; with
 // nothing active they pass straight through.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { resolveFollow } from './paths';
 import type { NormalizedPolicy } from '../policy/types';
 import { intersect } from '../policy/intersect';
 
@@ -48,21 +47,12 @@ export function popGuard(id: number): void {
   cache = undefined;
 }
 
-/** realpath of an existing prefix of p, with the rest appended (a path that does not exist yet). */
+/**
+ * The path the kernel will act on: every symlink followed, `..` applied after
+ * them (not lexically first, which a symlink would step around).
+ */
 export function resolveReal(p: string): string {
-  let cur = path.resolve(p);
-  const rest: string[] = [];
-  for (;;) {
-    try {
-      const real = fs.realpathSync.native(cur);
-      return rest.length ? path.join(real, ...rest.reverse()) : real;
-    } catch {
-      const up = path.dirname(cur);
-      if (up === cur) return path.resolve(p);
-      rest.push(path.basename(cur));
-      cur = up;
-    }
-  }
+  return resolveFollow(p);
 }
 
 function realList(list: string[]): string[] {
