@@ -212,8 +212,4 @@ export function install(): void {
   }
   patchModule(real, false);
   patchModule(promises, true);
-  // `import { lookup } from 'node:dns'` reads the ESM mirror: refresh it
-  try {
-    (require('node:module') as { syncBuiltinESMExports?: () => void }).syncBuiltinESMExports?.();
-  } catch { /* older Node */ }
 }

@@ -427,8 +427,4 @@ export function install(): void {
     patch(F, name, specs, 'callback', name);
     patch(P, name, specs, 'promise', name);
   }
-  // ESM `import { writeFileSync } from 'node:fs'` sees the patched functions.
-  try {
-    (require('node:module') as { syncBuiltinESMExports?: () => void }).syncBuiltinESMExports?.();
-  } catch { /* older Node */ }
 }

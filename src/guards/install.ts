@@ -10,6 +10,8 @@ import { install as installChildProcess } from './child-process';
 import { install as installWorkers } from './workers';
 import { install as installAddons } from './addons';
 
+import { syncBuiltinESMExports } from 'node:module';
+
 let installed = false;
 
 export function installGuards(): void {
@@ -23,4 +25,7 @@ export function installGuards(): void {
   installChildProcess();
   installWorkers();
   installAddons();
+  // `import { writeFileSync } from 'node:fs'` reads the ESM mirror of each
+  // builtin: refresh it once, after every patch (it walks all builtins).
+  syncBuiltinESMExports();
 }

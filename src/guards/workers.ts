@@ -169,7 +169,4 @@ export function install(): void {
   const Orig = W.Worker;
   guardSuper(Orig);
   W.Worker = wrapWorker(Orig);
-  // `import { Worker } from 'node:worker_threads'` sees the wrapper too
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  (require('node:module') as { syncBuiltinESMExports?: () => void }).syncBuiltinESMExports?.();
 }

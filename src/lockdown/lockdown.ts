@@ -17,6 +17,10 @@ import { setLockdownLayer } from '../guards/state';
 import { READ_RIGHTS, FS } from '../compile/landlock/rights';
 import { setState, state, type LockdownReport } from './status';
 
+// Load the addon with the package, not inside lockdown(): dlopen and the
+// prebuild search are a millisecond lockdown() need not spend.
+loadBinding();
+
 /** Lazy things that need files or libraries later: load them while we may. */
 function warmUp(policy: NormalizedPolicy): void {
   // The libuv threadpool starts on its first request; starting it now means

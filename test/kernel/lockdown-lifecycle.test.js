@@ -134,6 +134,8 @@ test('without the addon (another platform, a failed build) lockdown loads, repor
       if (req === 'node-gyp-build') return () => { throw new Error('No native build was found for platform=test'); };
       return real.call(this, req, ...rest);
     };
+    // a fresh copy of the package, loaded with the loader replaced
+    for (const k of Object.keys(require.cache)) if (k.startsWith(${JSON.stringify(path.join(ROOT, 'dist') + path.sep)})) delete require.cache[k];
     const lib = require(${JSON.stringify(ROOT)});
     let warned = null;
     process.on('warning', (w) => { warned = w.code || w.name; });
