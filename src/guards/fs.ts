@@ -251,6 +251,32 @@ function prepare(e: Effective, specs: ArgSpec[], args: unknown[], op: string): P
   return { args: out, targets, denial };
 }
 
+/**
+ * The hot path: nothing this call could do is restricted (e.g. readFileSync
+ * with fs.read: true), so the original runs untouched — no copies, no path
+ * walk. Only plain data is read here; an options object whose flag is an
+ * accessor takes the full path, which reads it exactly once.
+ */
+function passes(e: Effective, specs: ArgSpec[], args: unknown[]): boolean {
+  if (e.read !== true && e.write !== true) return false;
+  for (const s of specs) {
+    if (s.index >= args.length) continue;
+    let kinds: Kind[];
+    if (s.kind !== 'open') kinds = [s.kind];
+    else {
+      const f = args[s.index + 1];
+      if (!s.flags) kinds = openKinds(typeof f === 'function' ? undefined : f);
+      else if (f !== null && typeof f === 'object') {
+        const d = Object.getOwnPropertyDescriptor(f, s.flags.option);
+        if (d ? d.get !== undefined || d.set !== undefined : s.flags.option in (f as object)) return false;
+        kinds = openKinds(d?.value ?? s.flags.default);
+      } else kinds = openKinds(s.flags.default);
+    }
+    for (const k of kinds) if (listFor(e, k) !== true) return false;
+  }
+  return true;
+}
+
 /** Would the permission bits alone have allowed this? access(2) is restricted by neither Landlock nor our seccomp filter. */
 function dacAllows(t: Target): boolean {
   const real = resolveTarget(t);
@@ -340,7 +366,7 @@ function wrap(name: string, orig: Fn, specs: ArgSpec[], style: Style, op: string
     wrapper = {
       [name](this: unknown, ...args: unknown[]): unknown {
         const e = effective();
-        if (!e) return orig.apply(this, args);
+        if (!e || passes(e, specs, args)) return orig.apply(this, args);
         const p = prepare(e, specs, args, op);
         if (p.error) throw p.error;
         if (p.denial) {
@@ -359,7 +385,7 @@ function wrap(name: string, orig: Fn, specs: ArgSpec[], style: Style, op: string
     wrapper = {
       [name](this: unknown, ...args: unknown[]): unknown {
         const e = effective();
-        if (!e) return orig.apply(this, args);
+        if (!e || passes(e, specs, args)) return orig.apply(this, args);
         const p = prepare(e, specs, args, op);
         if (p.error) throw p.error; // Node throws argument errors synchronously here too
         let cbIndex = args.length - 1;
@@ -387,7 +413,7 @@ function wrap(name: string, orig: Fn, specs: ArgSpec[], style: Style, op: string
     wrapper = {
       [name](this: unknown, ...args: unknown[]): unknown {
         const e = effective();
-        if (!e) return orig.apply(this, args);
+        if (!e || passes(e, specs, args)) return orig.apply(this, args);
         const p = prepare(e, specs, args, op);
         if (p.error) return Promise.reject(p.error);
         if (p.denial) {

@@ -27,7 +27,20 @@ function parsePort(text: string): number | undefined {
  * hex, octal and short forms; IPv6 with an optional zone is refused) into
  * canonical text, folding IPv4-mapped IPv6 (::ffff:a.b.c.d) to IPv4.
  */
+// canonicalIp is pure and sits on every guarded connect: remember recent answers.
+const ipCache = new Map<string, { ip: string; family: 4 | 6 } | null>();
+const IP_CACHE_MAX = 1024;
+
 export function canonicalIp(text: string): { ip: string; family: 4 | 6 } | undefined {
+  const hit = ipCache.get(text);
+  if (hit !== undefined) return hit ?? undefined;
+  const r = parseIp(text);
+  if (ipCache.size >= IP_CACHE_MAX) ipCache.clear();
+  ipCache.set(text, r ? Object.freeze(r) : null);
+  return r;
+}
+
+function parseIp(text: string): { ip: string; family: 4 | 6 } | undefined {
   if (text.includes('%')) return undefined;
   if (!ipaddr.isValid(text)) return undefined;
   // ipaddr.js reads the deprecated IPv4-compatible form ::a.b.c.d as if it were
@@ -152,9 +165,20 @@ export function needsDns(rule: NetRule): boolean {
   return rule.kind === 'host' || rule.kind === 'wildcard';
 }
 
+const parsed = new Map<string, ipaddr.IPv4 | ipaddr.IPv6>();
+function parseCached(text: string): ipaddr.IPv4 | ipaddr.IPv6 {
+  let v = parsed.get(text);
+  if (!v) {
+    if (parsed.size >= IP_CACHE_MAX) parsed.clear();
+    v = ipaddr.parse(text);
+    parsed.set(text, v);
+  }
+  return v;
+}
+
 function ipInCidr(ip: string, family: 4 | 6, net: string, prefix: number): boolean {
-  const a = ipaddr.parse(ip);
-  const n = ipaddr.parse(net);
+  const a = parseCached(ip);
+  const n = parseCached(net);
   if (a.kind() !== n.kind()) return false;
   return (a as ipaddr.IPv4).match(n as ipaddr.IPv4, prefix);
 }
