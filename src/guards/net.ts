@@ -14,25 +14,50 @@ type NormalizedArgs = [Record<string, unknown>, unknown];
 type LookupFn = (host: string, opts: Record<string, unknown>, cb: (err: Error | null, addr?: unknown, family?: number) => void) => void;
 
 const normalizeArgs = (net as unknown as { _normalizeArgs(args: unknown[]): NormalizedArgs })._normalizeArgs;
-const kConverting = Symbol('blackbox-native.convertKernelErrors');
+const kKernelDenial = Symbol('blackbox-native.kernelDenial');
+
+interface KernelContext { syscalls: readonly string[]; denial: () => Denial }
+
+let emitHooked = false;
+/**
+ * One hook on the prototypes' emit (not a closure per socket, which would
+ * give every socket its own shape): an 'error' on an object marked with a
+ * KernelContext is checked, every other event passes straight through.
+ */
+function hookEmit(): void {
+  if (emitHooked) return;
+  emitHooked = true;
+  for (const proto of [net.Socket.prototype, net.Server.prototype] as unknown as Array<{ emit: (...a: unknown[]) => boolean }>) {
+    const orig = proto.emit;
+    proto.emit = function emit(this: Record<symbol, KernelContext | undefined>, event: unknown): boolean {
+      const ctx = event === 'error' ? this[kKernelDenial] : undefined;
+      if (ctx !== undefined) {
+        const err = arguments[1] as { code?: string; syscall?: string } | undefined;
+        if (err && typeof err === 'object' && KERNEL_CODES.has(err.code ?? '') && ctx.syscalls.includes(err.syscall ?? '')) {
+          const args = Array.prototype.slice.call(arguments);
+          args[1] = fromKernel(ctx.denial(), err);
+          return orig.apply(this, args);
+        }
+      }
+      // eslint-disable-next-line prefer-rest-params
+      return orig.apply(this, arguments as unknown as unknown[]);
+    };
+  }
+}
 
 /**
- * After a lockdown, an EACCES/EPERM/ENOSYS from connect() on a socket the JS
- * check let through is the kernel's answer: surface it as a PolicyViolation
- * (layer 'kernel', the errno error as cause).
+ * After a lockdown, an EACCES/EPERM/ENOSYS from connect() (or listen/bind)
+ * on an object the JS check let through is the kernel's answer: surface it as
+ * a PolicyViolation (layer 'kernel', the errno error as cause).
  */
-function convertKernelErrors(socket: net.Socket, denialFor: () => Denial): void {
-  if (!lockedDown() || (socket as unknown as Record<symbol, boolean>)[kConverting]) return;
-  (socket as unknown as Record<symbol, boolean>)[kConverting] = true;
-  const emit = socket.emit;
-  socket.emit = function (this: net.Socket, event: string | symbol, ...rest: unknown[]): boolean {
-    const err = rest[0] as { code?: string; syscall?: string } | undefined;
-    if (event === 'error' && err && typeof err === 'object' && KERNEL_CODES.has(err.code ?? '') && (err.syscall === 'connect' || err.syscall === 'write')) {
-      rest[0] = fromKernel(denialFor(), err);
-    }
-    return (emit as (...a: unknown[]) => boolean).call(this, event, ...rest);
-  } as typeof socket.emit;
+function convertKernelErrors(target: net.Socket | net.Server, syscalls: readonly string[], denial: () => Denial): void {
+  if (!lockedDown()) return;
+  hookEmit();
+  (target as unknown as Record<symbol, KernelContext>)[kKernelDenial] = { syscalls, denial };
 }
+
+const CONNECT_SYSCALLS = ['connect', 'write'] as const;
+const LISTEN_SYSCALLS = ['listen', 'bind'] as const;
 
 /** A lookup that checks every address the name resolves to and pins the connection to them. */
 function checkingLookup(host: string, port: number, inner: LookupFn): LookupFn {
@@ -68,19 +93,6 @@ function renormalized(normalized: NormalizedArgs, options: Record<string, unknow
 }
 
 /** After a lockdown, EACCES/EPERM/ENOSYS from listen/bind is the kernel's answer (Landlock BIND_TCP, seccomp). */
-function convertListenErrors(server: net.Server, denialFor: () => Denial): void {
-  if (!lockedDown() || (server as unknown as Record<symbol, boolean>)[kConverting]) return;
-  (server as unknown as Record<symbol, boolean>)[kConverting] = true;
-  const emit = server.emit;
-  server.emit = function (this: net.Server, event: string | symbol, ...rest: unknown[]): boolean {
-    const err = rest[0] as { code?: string; syscall?: string } | undefined;
-    if (event === 'error' && err && typeof err === 'object' && KERNEL_CODES.has(err.code ?? '') && (err.syscall === 'listen' || err.syscall === 'bind')) {
-      rest[0] = fromKernel(denialFor(), err);
-    }
-    return (emit as (...a: unknown[]) => boolean).call(this, event, ...rest);
-  } as typeof server.emit;
-}
-
 /**
  * A denied TCP connect fails inside Node's own connect: the socket gets its
  * (unconnected, fd-less) handle and `connecting` as usual, then a lookup that
@@ -124,18 +136,19 @@ function guardedConnect(orig: (...a: unknown[]) => net.Socket) {
       // An inet_aton spelling (0x7f.1, 2130706433) is not an IP to Node, which
       // would hand it to a lookup (possibly the caller's): connect to the
       // address that was checked instead.
-      convertKernelErrors(this, () => netDenial(ip.ip, port, 'connect'));
+      convertKernelErrors(this, CONNECT_SYSCALLS, () => netDenial(ip.ip, port, 'connect'));
       return orig.call(this, renormalized(normalized, { ...options, host: ip.ip }));
     } else if (v.ok === 'resolve' || (e.policy.net.connect !== true && !ip && host.toLowerCase().replace(/\.$/, '') === 'localhost')) {
       // A name allowed only through its addresses, or 'localhost' (granted as
       // loopback, whatever a custom lookup says): check every address and pin.
       const inner = (typeof options.lookup === 'function' ? options.lookup : dns.lookup) as LookupFn;
       const copy = { ...options, lookup: checkingLookup(host, port, inner) };
-      convertKernelErrors(this, () => netDenial(host, port, 'connect'));
+      convertKernelErrors(this, CONNECT_SYSCALLS, () => netDenial(host, port, 'connect'));
       return orig.call(this, renormalized(normalized, copy));
     }
-    convertKernelErrors(this, () => netDenial(host, port, 'connect'));
-    return orig.apply(this, args);
+    convertKernelErrors(this, CONNECT_SYSCALLS, () => netDenial(host, port, 'connect'));
+    // already normalized (and marked so by Node): connect() does not parse again
+    return orig.call(this, normalized);
   };
 }
 
@@ -167,7 +180,7 @@ function guardedListen(orig: (...a: unknown[]) => net.Server) {
     if (typeof opts.path === 'string') return orig.apply(this, args);
     const lhost = typeof opts.host === 'string' && opts.host !== '' ? opts.host : '0.0.0.0';
     const lport = opts.port === undefined || opts.port === null ? 0 : Number(opts.port);
-    convertListenErrors(this, () => netDenial(canonicalIp(lhost)?.ip ?? lhost, lport, 'listen'));
+    convertKernelErrors(this, LISTEN_SYSCALLS, () => netDenial(canonicalIp(lhost)?.ip ?? lhost, lport, 'listen'));
     return orig.apply(this, args);
   };
 }
