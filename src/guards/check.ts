@@ -25,6 +25,10 @@ function denial(id: CapabilityId, operation: string, resource: string, what: str
 /** Result of a connect check: allowed, denied, or "resolve this name and check every address". */
 export type ConnectVerdict = { ok: true } | { ok: false; denial: Denial } | { ok: 'resolve' };
 
+// shared, frozen answers: the allowed path of every connect allocates nothing
+const OK: ConnectVerdict = Object.freeze({ ok: true as const });
+const RESOLVE: ConnectVerdict = Object.freeze({ ok: 'resolve' as const });
+
 export function netDenial(host: string, port: number | undefined, op: 'connect' | 'listen'): Denial {
   const resource = formatEndpoint(host, port);
   const key = op === 'connect' ? 'connect' : 'listen';
@@ -34,14 +38,14 @@ export function netDenial(host: string, port: number | undefined, op: 'connect' 
 /** net.connect / dgram.send / fetch: a destination host (name or any IP spelling) and port. */
 export function checkConnect(e: Effective, host: string, port: number): ConnectVerdict {
   const c = e.policy.net.connect;
-  if (c === true) return { ok: true };
+  if (c === true) return OK;
   const ip = canonicalIp(host);
   const shown = ip ? ip.ip : host;
   if (c === false) return { ok: false, denial: netDenial(shown, port, 'connect') };
-  if (anyRuleMatches(c, ip ? ip.ip : host.toLowerCase(), port)) return { ok: true };
+  if (anyRuleMatches(c, ip ? ip.ip : host.toLowerCase(), port)) return OK;
   // A name not listed itself may still resolve to listed addresses.
   if (!ip && c.some((r) => (r.kind === 'ip' || r.kind === 'cidr' || r.kind === 'localhost' || r.kind === 'any') && (r.port === undefined || r.port === port))) {
-    return { ok: 'resolve' };
+    return RESOLVE;
   }
   return { ok: false, denial: netDenial(shown, port, 'connect') };
 }
