@@ -62,19 +62,29 @@ function runChild(code, { timeout = 20000, env, args = [], cwd, uid, gid } = {})
   });
 }
 
-/** A TCP server on 127.0.0.1 that records every byte it receives; bounded lifetime. */
-async function recordingServer({ host = '127.0.0.1', lifetimeMs = 60000 } = {}) {
+/**
+ * A TCP server on loopback that records every byte it receives (and each
+ * connection's local address); bounded lifetime. `onData(conn, socket)` may
+ * answer (e.g. an HTTP reply). Listening errors reject.
+ */
+async function recordingServer({ host = '127.0.0.1', port = 0, lifetimeMs = 60000, onData } = {}) {
   const received = [];
   const sockets = new Set();
   const server = net.createServer((s) => {
     sockets.add(s);
-    const conn = { bytes: '' };
+    const conn = { bytes: '', local: s.localAddress };
     received.push(conn);
-    s.on('data', (d) => { conn.bytes += d.toString('latin1'); });
+    s.on('data', (d) => {
+      conn.bytes += d.toString('latin1');
+      if (onData) onData(conn, s);
+    });
     s.on('error', () => {});
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise((r) => server.listen(0, host, r));
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
   const timer = setTimeout(() => close(), lifetimeMs);
   timer.unref();
   function close() {
@@ -86,8 +96,10 @@ async function recordingServer({ host = '127.0.0.1', lifetimeMs = 60000 } = {}) 
     port: server.address().port,
     host,
     received,
-    /** Everything received so far, all connections. */
-    text: () => received.map((c) => c.bytes).join(''),
+    conns: received,
+    /** Everything received so far, all connections (joined with `sep`). */
+    text: (sep = '') => received.map((c) => c.bytes).join(sep),
+    has: (tag) => received.some((c) => c.bytes.includes(tag)),
     connections: () => received.length,
     close,
   };

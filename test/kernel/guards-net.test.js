@@ -10,48 +10,24 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
 const net = require('node:net');
-const { haveKernel, runChild, sleep, ROOT } = require('../helpers/harness');
+const { haveKernel, runChild, sleep, recordingServer, ROOT } = require('../helpers/harness');
 
 const skip = haveKernel();
 
 // --- evidence in the parent ---------------------------------------------
 
 /** TCP server recording each connection's bytes and local address; answers HTTP/1.1 requests with 200 "ok". */
-async function tcpServer(host = '127.0.0.1', port = 0) {
-  const conns = [];
-  const sockets = new Set();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    const c = { bytes: '', local: s.localAddress, replied: false };
-    conns.push(c);
-    s.on('data', (d) => {
-      c.bytes += d.toString('latin1');
+function tcpServer(host = '127.0.0.1', port = 0) {
+  return recordingServer({
+    host,
+    port,
+    onData(c, s) {
       if (!c.replied && /^(GET|POST|PUT) /.test(c.bytes) && c.bytes.includes('\r\n\r\n')) {
         c.replied = true;
         s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
       }
-    });
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
-  const timer = setTimeout(() => close(), 60000);
-  timer.unref();
-  function close() {
-    clearTimeout(timer);
-    for (const s of sockets) s.destroy();
-    return new Promise((r) => server.close(() => r()));
-  }
-  return {
-    port: server.address().port,
-    conns,
-    text: () => conns.map((c) => c.bytes).join('|'),
-    has: (tag) => conns.some((c) => c.bytes.includes(tag)),
-    close,
-  };
+    },
+  }).then((srv) => ({ ...srv, text: () => srv.text('|') }));
 }
 
 /** UDP server recording datagrams. */
