@@ -257,7 +257,7 @@ function prepare(e: Effective, specs: ArgSpec[], args: unknown[], op: string): P
  * walk. Only plain data is read here; an options object whose flag is an
  * accessor takes the full path, which reads it exactly once.
  */
-function passes(e: Effective, specs: ArgSpec[], args: unknown[]): boolean {
+function passes(e: Effective, specs: ArgSpec[], args: ArrayLike<unknown>): boolean {
   if (e.read !== true && e.write !== true) return false;
   for (const s of specs) {
     if (s.index >= args.length) continue;
@@ -364,9 +364,13 @@ function wrap(name: string, orig: Fn, specs: ArgSpec[], style: Style, op: string
   const lastPathIndex = Math.max(...specs.map((s) => s.index));
   if (style === 'sync') {
     wrapper = {
-      [name](this: unknown, ...args: unknown[]): unknown {
+      [name](this: unknown): unknown {
         const e = effective();
-        if (!e || passes(e, specs, args)) return orig.apply(this, args);
+        // the hot path touches `arguments` only: no array is made
+        // eslint-disable-next-line prefer-rest-params
+        if (!e || passes(e, specs, arguments as unknown as ArrayLike<unknown>)) return orig.apply(this, arguments as unknown as unknown[]);
+        // eslint-disable-next-line prefer-rest-params
+        const args = Array.prototype.slice.call(arguments) as unknown[];
         const p = prepare(e, specs, args, op);
         if (p.error) throw p.error;
         if (p.denial) {
