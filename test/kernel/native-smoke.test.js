@@ -6,7 +6,7 @@
 // evidence outside it: its exit status/signal, the JSON it prints, bytes a loopback server in
 // this process received. Only loopback addresses and a temp directory are used.
 //
-// The raw-syscall helper addon (test/fixtures/native, bbtest.node) is built by test/run.js.
+// The raw-syscall helper addon (test/fixtures/native, bbtest.node) is built by scripts/run-tests.js.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
@@ -114,7 +114,7 @@ let tmp;
 let secret;
 let granted;
 before(() => {
-  assert.ok(fs.existsSync(BBTEST), `test addon missing: ${BBTEST} (run: node test/run.js kernel)`);
+  assert.ok(fs.existsSync(BBTEST), `test addon missing: ${BBTEST} (run: node scripts/run-tests.js kernel)`);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bb-native-'));
   secret = path.join(tmp, 'secret.txt');
   granted = path.join(tmp, 'granted.txt');

@@ -1,8 +1,8 @@
 'use strict';
 // Runs the whole suite with node's built-in test runner.
-//   node test/run.js            unit + kernel (+ cli when present)
-//   node test/run.js unit       pure tests only (any OS)
-//   node test/run.js kernel     Linux enforcement tests (each case in a fresh child)
+//   node scripts/run-tests.js          unit + kernel (+ cli when present)
+//   node scripts/run-tests.js unit     pure tests only (any OS)
+//   node scripts/run-tests.js kernel   Linux enforcement tests (each case in a fresh child)
 // The kernel tests need the test addon in test/fixtures/native; it is built here
 // with the node-gyp that npm ships, so a fresh clone needs nothing by hand.
 const { spawnSync } = require('node:child_process');
@@ -10,11 +10,12 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
+const testDir = path.join(root, 'test');
 const want = process.argv.slice(2);
 const suites = want.length ? want : ['unit', 'kernel', 'cli'];
 
 function files(dir) {
-  const abs = path.join(__dirname, dir);
+  const abs = path.join(testDir, dir);
   if (!fs.existsSync(abs)) return [];
   return fs.readdirSync(abs)
     .filter((f) => f.endsWith('.test.js'))
@@ -36,7 +37,7 @@ function nodeGyp() {
 }
 
 function buildTestAddon() {
-  const dir = path.join(__dirname, 'fixtures', 'native');
+  const dir = path.join(testDir, 'fixtures', 'native');
   if (!fs.existsSync(path.join(dir, 'binding.gyp'))) return true;
   const out = path.join(dir, 'build', 'Release', 'bbtest.node');
   const src = fs.readdirSync(dir).filter((f) => /\.(cc|h|gyp)$/.test(f)).map((f) => path.join(dir, f));
@@ -58,13 +59,13 @@ for (const s of suites) {
     continue;
   }
   if (s === 'kernel' && !buildTestAddon()) {
-    console.error('test/run.js: building the test addon failed');
+    console.error('scripts/run-tests.js: building the test addon failed');
     process.exit(1);
   }
   list.push(...files(s));
 }
 if (!fs.existsSync(path.join(root, 'dist', 'index.js'))) {
-  console.error('test/run.js: dist/ is missing; run `npm install` (it compiles TypeScript)');
+  console.error('scripts/run-tests.js: dist/ is missing; run `npm install` (it compiles TypeScript)');
   process.exit(1);
 }
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...list], { stdio: 'inherit', cwd: root });
