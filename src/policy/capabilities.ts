@@ -49,7 +49,8 @@ export const CAPABILITIES: readonly Capability[] = [
     noun: 'net',
     // socket() families/types are argument-checked; MSG_FASTOPEN in the send
     // family is an implicit connect that Landlock does not see (landlock #41).
-    syscalls: ['socket', 'socketpair', 'connect', 'bind', 'listen', 'sendto', 'sendmsg', 'sendmmsg'],
+    // connect/bind destinations are pointers: Landlock ports (and the supervisor).
+    syscalls: ['socket', 'sendto', 'sendmsg', 'sendmmsg'],
     landlockRights: ['CONNECT_TCP', 'BIND_TCP', 'SCOPE_ABSTRACT_UNIX_SOCKET'],
     guards: ['net', 'tls', 'http', 'https', 'http2', 'dgram', 'dns', 'fetch'],
     enforcedBy: ['seccomp', 'landlock', 'js'],

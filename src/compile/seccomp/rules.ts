@@ -224,7 +224,9 @@ export function fsWriteRules(p: NormalizedPolicy, o: RuleOptions): SyscallRule[]
 export function childProcessRules(p: NormalizedPolicy): SyscallRule[] {
   if (p.childProcess !== false) return [];
   const no = deny(p, EACCES);
-  const out = ['execve', 'execveat', 'fork', 'vfork'].map((s) => nrOnly(s, no, 'childProcess', 'no new programs or processes'));
+  // every syscall of the capability's row is denied by number, except clone,
+  // which threads need too and is decided by its flags below
+  const out = capability('childProcess').syscalls.filter((s) => s !== 'clone').map((s) => nrOnly(s, no, 'childProcess', 'no new programs or processes'));
   out.push({
     syscall: 'clone',
     // flags are arg 0 on x86_64 and aarch64
