@@ -12,7 +12,7 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const testDir = path.join(root, 'test');
 const want = process.argv.slice(2);
-const suites = want.length ? want : ['unit', 'kernel', 'cli'];
+const suites = want.length ? want : ['unit', 'kernel', 'cli', 'package'];
 
 function files(dir) {
   const abs = path.join(testDir, dir);
