@@ -34,9 +34,9 @@ function raceChild(secret, dir, lock) {
   return runChild(`
     t.racersStart(${JSON.stringify(secret)});
     setTimeout(() => {
-      ${lock ? `bb.lockdown({ fs: { read: [${JSON.stringify(dir)}] } });` : ''}
+      const layers = ${lock ? `bb.lockdown({ fs: { read: [${JSON.stringify(dir)}] } }).layers` : 'null'};
       t.racersMark();
-      setTimeout(() => out(t.racersStop()), 60);
+      setTimeout(() => out({ ...t.racersStop(), layers }), 60);
     }, 20);`, { timeout: 15000 });
 }
 
@@ -58,6 +58,7 @@ test('thread-creation race: threads spawning during lockdown — none reads the 
       const rs = await Promise.all([raceChild(secret, dir, true), raceChild(secret, dir, true)]);
       for (const r of rs) {
         assert.equal(r.status, 0, r.stderr);
+        assert.ok(r.result.layers && r.result.layers.landlock >= 1 && r.result.layers.seccomp, `the lockdown reached the kernel: ${JSON.stringify(r.result.layers)}`);
         escapes += r.result.successesAfterMark;
         created += r.result.threadsCreated;
       }
