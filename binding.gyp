@@ -34,6 +34,7 @@
             'native/landlock.cc',
             'native/threads.cc',
             'native/status.cc',
+            'native/supervise.cc',
           ],
         }, {
           # Other platforms: an empty module, so `npm install` succeeds everywhere and the
@@ -42,5 +43,27 @@
         }],
       ],
     },
+  ],
+  'conditions': [
+    ['OS=="linux"', {
+      'targets': [
+        {
+          # The connect supervisor (native/supervisor/sup.h): a separate executable, started by
+          # lockdown() before the filter, so its own on-behalf syscalls are never trapped.
+          # libstdc++ and libgcc are linked in; only glibc is loaded at run time (getaddrinfo
+          # needs its NSS modules, which a fully static binary could not load safely).
+          'target_name': 'blackbox-supervisor',
+          'type': 'executable',
+          'sources': [
+            'native/supervisor/main.cc',
+            'native/supervisor/handle.cc',
+            'native/supervisor/rules.cc',
+          ],
+          'cflags_cc!': ['-std=gnu++17', '-fno-exceptions'],
+          'cflags_cc': ['-std=c++17', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Wno-missing-field-initializers', '-pthread'],
+          'ldflags': ['-static-libstdc++', '-static-libgcc', '-pthread'],
+        },
+      ],
+    }],
   ],
 }

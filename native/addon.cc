@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bb::InitLandlock(env, exports);
   bb::InitThreads(env, exports);
   bb::InitStatus(env, exports);
+  bb::InitSupervise(env, exports);
   return exports;
 }
 

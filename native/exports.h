@@ -8,4 +8,5 @@ void InitSeccomp(Napi::Env env, Napi::Object exports);   // seccomp.cc
 void InitLandlock(Napi::Env env, Napi::Object exports);  // landlock.cc
 void InitThreads(Napi::Env env, Napi::Object exports);   // threads.cc
 void InitStatus(Napi::Env env, Napi::Object exports);    // status.cc
+void InitSupervise(Napi::Env env, Napi::Object exports); // supervise.cc
 }  // namespace bb

@@ -6,7 +6,11 @@ import { formatRule } from '../policy/netrules';
 import { CAPABILITIES, type CapabilityId, type Enforcer } from '../policy/capabilities';
 import { archByName, type ArchName } from './bpf/arch';
 import type { Insn } from './bpf/assembler';
-import { SECCOMP_FILTER_FLAG_SPEC_ALLOW, SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_FILTER_FLAG_TSYNC_ESRCH } from './bpf/constants';
+import {
+  SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, SECCOMP_FILTER_FLAG_TSYNC,
+  SECCOMP_FILTER_FLAG_TSYNC_ESRCH, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, EACCES,
+} from './bpf/constants';
+import { supervisorNeeded, supervisorPlan, type SupervisorInputs, type SupervisorPlan } from './supervisor';
 import { generate } from './seccomp/codegen';
 import { seccompRules, socketNeeds, type SyscallRule } from './seccomp/rules';
 import { downgradeLandlock, idealLandlockPlan, landlockPorts, type DefaultGrant, type LandlockPlan } from './landlock/plan';
@@ -21,6 +25,10 @@ export interface CompileTarget {
   /** The kernel layer (the addon) can be used at all. */
   kernel: boolean;
   defaults: readonly DefaultGrant[];
+  /** Present when the connect supervisor can run here (kernel >= 5.19, helper built, ptrace allowed). */
+  supervisor?: Omit<SupervisorInputs, 'denyErrno'>;
+  /** Why it cannot, for the report. */
+  supervisorUnavailable?: string;
 }
 
 export interface SeccompPlan {
@@ -46,11 +54,16 @@ export interface Plan {
   target: CompileTarget;
   seccomp: SeccompPlan | null;
   landlock: LandlockPlan | null;
+  supervisor: SupervisorPlan | null;
   coverage: Coverage[];
   warnings: string[];
 }
 
 export const SECCOMP_FLAGS = SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH | SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+// NEW_LISTENER|TSYNC needs TSYNC_ESRCH (5.7), else EINVAL: the TID of a failing thread would
+// collide with the listener fd. WAIT_KILLABLE_RECV (5.19): once the supervisor has the
+// call, only a fatal signal interrupts the wait; a restart would repeat an on-behalf send.
+export const SUPERVISED_FLAGS = SECCOMP_FLAGS | SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 
 export function compile(policy: NormalizedPolicy, target: CompileTarget): Plan {
   const audit = policy.mode === 'audit';
@@ -63,25 +76,52 @@ export function compile(policy: NormalizedPolicy, target: CompileTarget): Plan {
 
   let seccomp: SeccompPlan | null = null;
   const arch = linux && target.arch ? archByName(target.arch) : undefined;
+  const supervisor = arch && target.supervisor ? supervisorPlan(policy, { ...target.supervisor, denyErrno: EACCES }) : null;
   if (arch) {
-    const rules = seccompRules(policy, { landlockFs });
+    const rules = seccompRules(policy, { landlockFs, supervisor: supervisor?.trap ?? null });
     const g = generate(rules, arch);
-    seccomp = { arch: arch.name, rules, insns: g.insns, flags: SECCOMP_FLAGS, absent: g.absent };
+    seccomp = { arch: arch.name, rules, insns: g.insns, flags: supervisor ? SUPERVISED_FLAGS : SECCOMP_FLAGS, absent: g.absent };
   }
 
-  const coverage = computeCoverage(policy, { seccomp: seccomp !== null, landlock: ll, audit });
+  const coverage = supervisor
+    ? supervisedCoverage(policy, computeCoverage(policy, { seccomp: seccomp !== null, landlock: ll, audit }))
+    : computeCoverage(policy, { seccomp: seccomp !== null, landlock: ll, audit });
   const warnings: string[] = [];
   if (!linux) warnings.push(`no kernel layer on ${target.platform}${target.platform === 'linux' ? ' (the native addon is not available)' : ''}: every rule is enforced only by the JS layer, which native code, child processes and raw bindings bypass`);
   else if (!arch) warnings.push(`no seccomp compiler for this architecture: sockets, child processes and addons are enforced only by Landlock and the JS layer`);
+  if (linux && arch && !supervisor && supervisorNeeded(policy) && target.supervisorUnavailable) warnings.push(`the connect supervisor cannot run here (${target.supervisorUnavailable}): per-destination network rules fall back to Landlock ports and the JS layer`);
   if (audit) warnings.push('audit mode: the kernel denies nothing the policy covers; seccomp logs the calls it would deny (SECCOMP_RET_LOG) and the JS layer reports them');
   if (linux && !audit) warnings.push(...landlockDown.notes);
   for (const c of coverage) {
     if (c.status !== 'kernel' && c.note) warnings.push(c.note);
   }
-  return { policy, target, seccomp, landlock, coverage, warnings: [...new Set(warnings)] };
+  return { policy, target, seccomp, landlock, supervisor, coverage, warnings: [...new Set(warnings)] };
 }
 
 interface Layers { seccomp: boolean; landlock: LandlockPlan; audit: boolean }
+
+/** With the supervisor, every net rule is the kernel's: the other rows stay as computed. */
+function supervisedCoverage(p: NormalizedPolicy, base: Coverage[]): Coverage[] {
+  const out = base.filter((c) => c.capability !== 'net');
+  const layers: Enforcer[] = ['supervisor', 'seccomp', 'js'];
+  const push = (rule: string, note?: string) => out.push({ capability: 'net', rule, layers, status: 'kernel', note });
+  const list = (name: string, g: NormalizedPolicy['net']['connect']) => {
+    if (g === false) push(`${name}: none`);
+    else if (Array.isArray(g)) {
+      for (const r of g) {
+        push(`${name} ${formatRule(r)}`, r.kind === 'wildcard'
+          ? `${name} ${formatRule(r)}: the supervisor allows the addresses of names below ${r.value} that it resolves itself when the JS layer names them; native code that connects to such a name by address alone is denied`
+          : undefined);
+      }
+    }
+  };
+  list('net.connect', p.net.connect);
+  list('net.listen', p.net.listen);
+  if (p.net.unix === false) push('net.unix: none');
+  else if (Array.isArray(p.net.unix)) push(`net.unix ${p.net.unix.join(', ')}`);
+  if (p.net.dns) push('net.dns', 'net.dns: DNS queries go only to the nameservers in /etc/resolv.conf; what the queries carry is not inspected');
+  return out;
+}
 
 const NET_JS = 'is enforced only by the JS layer (per-destination rules need the connect supervisor, not yet available)';
 // Landlock's port rules cover TCP only; seccomp is what keeps UDP, MPTCP and raw sockets out.

@@ -25,6 +25,10 @@ export interface Binding {
   ioUringFds(): number[];
   gettid(): number;
   setPtracer(pid: number): boolean;
+  spawnSupervisor(path: string): { pid: number; fd: number };
+  probeConnect(ip: string, port: number): number;
+  writeFd(fd: number, data: string): void;
+  readLine(fd: number): string | null;
 }
 
 export const PACKAGE_ROOT = path.join(__dirname, '..', '..');
@@ -50,6 +54,22 @@ export function loadBinding(): Binding | null {
     cached = { binding: null, error };
   }
   return cached.binding;
+}
+
+/**
+ * The supervisor helper ships beside the addon node-gyp-build picked (prebuilds/<platform>/
+ * or build/Release/). undefined when there is none.
+ */
+export function supervisorPath(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const resolve = (require('node-gyp-build') as { resolve(dir: string): string }).resolve;
+    const p = path.join(path.dirname(resolve(PACKAGE_ROOT)), 'blackbox-supervisor');
+    return require('node:fs').existsSync(p) ? p : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function loadError(): unknown {

@@ -5,9 +5,9 @@
 import * as path from 'node:path';
 import type { Permission } from '../errors';
 import { capability, grantHint, type CapabilityId } from '../policy/capabilities';
-import { anyRuleMatches, canonicalIp, formatEndpoint } from '../policy/netrules';
+import { anyRuleMatches, canonicalIp, formatEndpoint, ruleMatches } from '../policy/netrules';
 import { isBeneath } from '../policy/paths';
-import { effective, resolveReal, type Effective } from './state';
+import { effective, hintName, resolveReal, type Effective } from './state';
 
 export interface Denial {
   capability: CapabilityId;
@@ -42,7 +42,10 @@ export function checkConnect(e: Effective, host: string, port: number): ConnectV
   const ip = canonicalIp(host);
   const shown = ip ? ip.ip : host;
   if (c === false) return { ok: false, denial: netDenial(shown, port, 'connect') };
-  if (anyRuleMatches(c, ip ? ip.ip : host.toLowerCase(), port)) return OK;
+  if (anyRuleMatches(c, ip ? ip.ip : host.toLowerCase(), port)) {
+    if (!ip && c.some((r) => r.kind === 'wildcard' && ruleMatches(r, host.toLowerCase(), port))) hintName(host.toLowerCase().replace(/\.$/, ''));
+    return OK;
+  }
   // A name not listed itself may still resolve to listed addresses.
   if (!ip && c.some((r) => (r.kind === 'ip' || r.kind === 'cidr' || r.kind === 'localhost' || r.kind === 'any') && (r.port === undefined || r.port === port))) {
     return RESOLVE;

@@ -16,6 +16,21 @@ import { installGuards } from '../guards/install';
 import { setLockdownLayer } from '../guards/state';
 import { READ_RIGHTS, FS } from '../compile/landlock/rights';
 import { setState, state, type LockdownReport } from './status';
+import { narrowSupervisor, openSupervisorChannel } from './supervisor-channel';
+import { supervisorPlan } from '../compile/supervisor';
+import { EACCES } from '../compile/bpf/constants';
+
+function realpathOrUndefined(p: string): string | undefined {
+  try { return fs.realpathSync(p); } catch { return undefined; }
+}
+
+/** What the supervisor's table needs from the file system (realpaths), gathered here: compile stays pure. */
+function supervisorInputs(policy: NormalizedPolicy, p: Probe) {
+  if (!('path' in p.supervisor)) return { supervisorUnavailable: p.supervisor.unavailable };
+  const w = policy.fs.write;
+  const writeDirs = w === true ? true as const : w === false ? [] : w.map(realpathOrUndefined).filter((x): x is string => x !== undefined);
+  return { supervisor: { realpath: realpathOrUndefined, writeDirs } };
+}
 
 // Load the addon with the package, not inside lockdown(): dlopen and the
 // prebuild search are a millisecond lockdown() need not spend.
@@ -58,7 +73,7 @@ function buildReport(policy: NormalizedPolicy, plan: Plan, res: EnforceResult | 
     layers: {
       seccomp: (res?.seccomp ?? false) || (previous?.layers.seccomp ?? false),
       landlock: res?.landlock || previous?.layers.landlock || false,
-      netSupervisor: false,
+      netSupervisor: (res?.supervisor !== undefined) || (previous?.layers.netSupervisor ?? false),
       jsGuards: true,
     },
     platform: `${process.platform}-${process.arch}`,
@@ -94,6 +109,8 @@ export function lockdown(input?: unknown): LockdownReport {
     landlockErrata: p.landlockErrata,
     kernel: p.kernel,
     defaults,
+    // A second lockdown adds a filter, never a second listener (one per filter chain).
+    ...(prev?.report.layers.netSupervisor ? {} : supervisorInputs(policy, p)),
   });
 
   // JS guards first: friendly errors for what the kernel is about to deny.
@@ -108,12 +125,20 @@ export function lockdown(input?: unknown): LockdownReport {
   let res: EnforceResult | null = null;
   if (binding && (plan.landlock || plan.seccomp)) {
     try {
-      res = enforce(plan, binding, inode);
+      res = enforce(plan, binding, inode, 'path' in p.supervisor ? p.supervisor.path : undefined);
     } catch (cause) {
       // Everything before the first restrict call changes nothing; after it
       // the process stays at least as restricted as it got.
       throw lockdownError('enforce', cause instanceof Error ? cause.message : String(cause), cause);
     }
+  }
+  if (res?.supervisor) openSupervisorChannel(res.supervisor.fd);
+  if (prev?.report.layers.netSupervisor) {
+    // The first lockdown's supervisor performs every network call, so neither this filter
+    // nor Landlock sees them: the narrowing must reach the supervisor itself.
+    const inputs = supervisorInputs(policy, p);
+    const table = 'supervisor' in inputs && inputs.supervisor ? supervisorPlan(policy, { ...inputs.supervisor, denyErrno: EACCES }) : null;
+    narrowSupervisor(table ? table.lines : ['end']);
   }
   const report = buildReport(policy, plan, res, binding, prev?.report ?? null);
   setState({ policy, report, plan });
@@ -147,6 +172,7 @@ export function preview(input?: unknown): Plan {
     landlockErrata: p.landlockErrata,
     kernel: p.kernel,
     defaults: defaultGrants(policy, hostFacts(ctx)),
+    ...supervisorInputs(policy, p),
   });
 }
 

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Binding } from '../enforce/binding';
-import { PACKAGE_ROOT } from '../enforce/binding';
+import { PACKAGE_ROOT, supervisorPath } from '../enforce/binding';
 import type { PathContext } from '../policy/types';
 import type { HostFacts } from '../compile/defaults';
 import { nodeArchToArch, type ArchName } from '../compile/bpf/arch';
@@ -19,6 +19,27 @@ export interface Probe {
   ioUringFds: number[];
   /** Seccomp mode of this thread before lockdown (0 none, 2 filter). */
   seccompMode: number;
+  /** The connect supervisor helper, when it can run here; else why not. */
+  supervisor: { path: string } | { unavailable: string };
+}
+
+function kernelAtLeast(release: string, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return !!m && (Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor));
+}
+
+function probeSupervisor(linux: boolean): Probe['supervisor'] {
+  if (!linux) return { unavailable: 'no kernel layer' };
+  // WAIT_KILLABLE_RECV (5.19): without it a signal during a supervised call restarts it and
+  // an on-behalf send would be repeated.
+  if (!kernelAtLeast(os.release(), 5, 19)) return { unavailable: `kernel ${os.release()} < 5.19` };
+  try {
+    // Yama 2 (admin-only attach) and 3 (none) forbid pidfd_getfd and process_vm_readv on us.
+    const yama = Number(fs.readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'latin1').trim());
+    if (yama >= 2) return { unavailable: `Yama ptrace_scope is ${yama}: the supervisor may not read this process` };
+  } catch { /* no Yama */ }
+  const p = supervisorPath();
+  return p ? { path: p } : { unavailable: 'the blackbox-supervisor helper is not built beside the addon' };
 }
 
 export function probe(binding: Binding | null): Probe {
@@ -38,6 +59,7 @@ export function probe(binding: Binding | null): Probe {
     landlockErrata: linux ? binding!.landlockErrata() : 0,
     ioUringFds: linux ? binding!.ioUringFds() : [],
     seccompMode,
+    supervisor: probeSupervisor(linux),
   };
 }
 

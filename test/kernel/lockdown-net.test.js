@@ -77,8 +77,28 @@ test('net.connect [":P"] — port P is reachable, another port is denied by Land
   }
 });
 
-test('net.connect with a host part: the report says the host part is not kernel-enforced', { skip }, async () => {
+test('net.connect with a host part: the connect supervisor enforces it, the report says so', { skip }, async () => {
   const r = await runChild(`
+    const report = bb.lockdown({ net: { connect: ['127.0.0.1:5432', 'db.internal:443'] } });
+    out({ warnings: report.warnings, netSupervisor: report.layers.netSupervisor, coverage: require(${JSON.stringify(require.resolve('../../dist/lockdown/lockdown.js'))}).lastPlan().coverage.filter((c) => c.capability === 'net') });`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.result.netSupervisor, true);
+  const w = r.result.warnings.join('\n');
+  assert.doesNotMatch(w, /net\.connect/);
+  for (const rule of ['net.connect 127.0.0.1:5432', 'net.connect db.internal:443']) {
+    const c = r.result.coverage.find((x) => x.rule === rule);
+    assert.ok(c, rule);
+    assert.equal(c.status, 'kernel');
+    assert.ok(c.layers.includes('supervisor'));
+  }
+});
+
+test('net.connect with a host part, no supervisor helper: the report says the host part is not kernel-enforced', { skip }, async () => {
+  const r = await runChild(`
+    require(${JSON.stringify(require.resolve('../../dist/enforce/binding.js'))});
+    const probe = require(${JSON.stringify(require.resolve('../../dist/lockdown/probe.js'))});
+    const real = probe.probe;
+    probe.probe = (b) => ({ ...real(b), supervisor: { unavailable: 'disabled by the test' } });
     const report = bb.lockdown({ net: { connect: ['127.0.0.1:5432', 'db.internal:443'] } });
     out({ warnings: report.warnings, netSupervisor: report.layers.netSupervisor });`);
   assert.equal(r.status, 0, r.stderr);
@@ -86,6 +106,7 @@ test('net.connect with a host part: the report says the host part is not kernel-
   assert.match(w, /net\.connect 127\.0\.0\.1:5432/);
   assert.match(w, /net\.connect db\.internal:443/);
   assert.match(w, /JS layer/);
+  assert.match(w, /disabled by the test/);
   assert.equal(r.result.netSupervisor, false);
 });
 

@@ -134,8 +134,8 @@ test('export list is exactly the documented one', linuxOnly, () => {
   assert.deepEqual(Object.keys(bb).sort(), [
     'close', 'getNoNewPrivs', 'gettid', 'ioUringFds', 'landlockAbi', 'landlockAddNetRule',
     'landlockAddPathRule', 'landlockCreateRuleset', 'landlockErrata', 'landlockRestrictAllThreads',
-    'landlockRestrictSelf', 'seccompActionAvailable', 'seccompInstall', 'setNoNewPrivs',
-    'setPtracer', 'threadStatus',
+    'landlockRestrictSelf', 'probeConnect', 'readLine', 'seccompActionAvailable', 'seccompInstall',
+    'setNoNewPrivs', 'setPtracer', 'spawnSupervisor', 'threadStatus', 'writeFd',
   ]);
 });
 

@@ -15,7 +15,7 @@ import { Asm, retErrno, type Insn } from '../bpf/assembler';
 import type { Arch } from '../bpf/arch';
 import { syscallNumber } from '../bpf/arch';
 import {
-  SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_LOG, X32_SYSCALL_BIT, ENOSYS,
+  SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_LOG, SECCOMP_RET_USER_NOTIF, X32_SYSCALL_BIT, ENOSYS,
 } from '../bpf/constants';
 import type { Case, SyscallRule, Verdict } from './rules';
 
@@ -24,6 +24,7 @@ export function verdictValue(v: Verdict): number {
     case 'allow': return SECCOMP_RET_ALLOW;
     case 'errno': return retErrno(v.errno);
     case 'log': return SECCOMP_RET_LOG;
+    case 'notify': return SECCOMP_RET_USER_NOTIF;
     case 'kill': return SECCOMP_RET_KILL_PROCESS;
   }
 }

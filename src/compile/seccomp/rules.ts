@@ -16,6 +16,8 @@ export type Verdict =
   | { kind: 'errno'; errno: number }
   /** audit mode: allowed, and the kernel logs it (SECCOMP_RET_LOG) */
   | { kind: 'log' }
+  /** SECCOMP_RET_USER_NOTIF: the connect supervisor decides and performs the call */
+  | { kind: 'notify' }
   | { kind: 'kill' };
 
 /**
@@ -48,6 +50,7 @@ export interface SyscallRule {
 }
 
 export const ALLOW: Verdict = { kind: 'allow' };
+export const NOTIFY: Verdict = { kind: 'notify' };
 export const errno = (e: number): Verdict => ({ kind: 'errno', errno: e });
 
 // Kernel ABI constants the rules test (identical on x86_64 and aarch64).
@@ -103,6 +106,8 @@ const COARSE_WRITE = [
 export interface RuleOptions {
   /** The kernel enforces Landlock filesystem rights (ABI >= 1) in this plan. */
   landlockFs: boolean;
+  /** The connect supervisor holds the listener: these calls go to it. */
+  supervisor?: { connect: boolean; bind: boolean; send: boolean } | null;
 }
 
 function deny(p: NormalizedPolicy, e: number): Verdict {
@@ -149,16 +154,19 @@ export function hardeningRules(): SyscallRule[] {
 }
 
 /** Which socket kinds the policy needs. */
-export function socketNeeds(p: NormalizedPolicy): { inetAll: boolean; tcp: boolean; udp: boolean; unix: boolean; netlink: boolean } {
+export function socketNeeds(p: NormalizedPolicy, supervised = false): { inetAll: boolean; tcp: boolean; udp: boolean; unix: boolean; netlink: boolean } {
   const { connect, listen, unix, dns } = p.net;
   const inetAll = connect === true && listen === true;
   const tcp = inetAll || connect !== false || listen !== false || dns;
-  const udp = inetAll || connect === true || dns;
+  // With the supervisor checking every destination, UDP to granted hosts is possible;
+  // without it, UDP sockets would reach any address, so only DNS or connect: true get them.
+  const udp = inetAll || connect === true || dns || (supervised && Array.isArray(connect));
   return { inetAll, tcp, udp, unix: unix !== false, netlink: tcp || udp };
 }
 
-export function netRules(p: NormalizedPolicy): SyscallRule[] {
-  const need = socketNeeds(p);
+export function netRules(p: NormalizedPolicy, o: RuleOptions = { landlockFs: false }): SyscallRule[] {
+  const sup = o.supervisor ?? null;
+  const need = socketNeeds(p, sup !== null);
   const no = deny(p, EACCES);
   const cases: Case[] = [];
   const dom = (d: number): Cond => ({ arg: 0, op: 'eq', value: d });
@@ -190,7 +198,27 @@ export function netRules(p: NormalizedPolicy): SyscallRule[] {
     source: 'net',
     why: 'socket families and types the policy grants',
   }];
-  if (need.tcp && p.net.connect !== true) {
+  if (sup) {
+    // BPF cannot read a sockaddr or a msghdr: every call that may carry a destination goes
+    // to the supervisor, which copies it once and performs the call itself. Never a
+    // CONTINUE: the kernel would re-read memory a racing thread can rewrite.
+    const trap = (syscall: string, why: string): SyscallRule => ({ syscall, cases: [], otherwise: NOTIFY, source: 'net', why });
+    if (sup.connect) rules.push(trap('connect', 'destination checked and connected by the supervisor'));
+    if (sup.bind) rules.push(trap('bind', 'local address checked and bound by the supervisor'));
+    if (sup.send) {
+      rules.push({
+        syscall: 'sendto',
+        // send() is sendto(fd, buf, len, flags, NULL, 0): no destination, no trap (both
+        // 32-bit halves of the pointer tested). MSG_FASTOPEN connects implicitly: trapped.
+        cases: [{ when: [{ arg: 4, op: 'eq', value: 0 }, { arg: 4, hi: true, op: 'eq', value: 0 }, { arg: 3, op: 'none', value: K.MSG_FASTOPEN }], then: ALLOW }],
+        otherwise: NOTIFY,
+        source: 'net',
+        why: 'a destination address or MSG_FASTOPEN: checked and sent by the supervisor',
+      });
+      rules.push(trap('sendmsg', 'msghdr may name a destination (and pass fds): sent by the supervisor'));
+      rules.push(trap('sendmmsg', 'each mmsghdr may name a destination: sent by the supervisor'));
+    }
+  } else if (need.tcp && p.net.connect !== true) {
     // TCP Fast Open connects inside sendto/sendmsg without the LSM connect hook.
     const tfo = (syscall: string, flagsArg: number): SyscallRule => ({
       syscall,
@@ -266,10 +294,10 @@ export function addonRules(p: NormalizedPolicy): SyscallRule[] {
 }
 
 /** Hot, argument-checked syscalls first: only their path runs BPF on every call. */
-const HOT = ['mmap', 'sendto', 'sendmsg', 'openat', 'open', 'clone', 'sendmmsg', 'socket'];
+const HOT = ['mmap', 'sendto', 'sendmsg', 'openat', 'open', 'clone', 'sendmmsg', 'socket', 'connect'];
 
 export function seccompRules(p: NormalizedPolicy, o: RuleOptions): SyscallRule[] {
-  const rules = [...addonRules(p), ...netRules(p), ...fsWriteRules(p, o), ...childProcessRules(p), ...hardeningRules()];
+  const rules = [...addonRules(p), ...netRules(p, o), ...fsWriteRules(p, o), ...childProcessRules(p), ...hardeningRules()];
   const seen = new Set<string>();
   for (const r of rules) {
     if (seen.has(r.syscall)) throw new Error(`compiler bug: two rules for ${r.syscall}`);

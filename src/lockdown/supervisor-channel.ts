@@ -1,0 +1,80 @@
+// The live supervisor's control socket, after the handshake: violation reports arrive as
+// JSON lines (published on the same diagnostics_channel as the JS layer's, layer 'kernel'),
+// and name hints for '*.domain' rules go out. Unref'd: it never keeps the process alive.
+
+import * as dc from 'node:diagnostics_channel';
+import * as net from 'node:net';
+import { VIOLATION_CHANNEL } from '../guards/deny';
+import { setNameHinter } from '../guards/state';
+
+export interface KernelViolation {
+  permission: 'Net';
+  resource: string;
+  layer: 'kernel';
+  operation: string;
+  syscall: string;
+  proto: string;
+  pid: number;
+  tid: number;
+  errno: number;
+  audit: boolean;
+}
+
+const channel = dc.channel(VIOLATION_CHANNEL);
+const recent: KernelViolation[] = [];
+
+/** The last reports (at most 100), for tests and `status()`. */
+export function supervisorReports(): readonly KernelViolation[] {
+  return recent;
+}
+
+let live: net.Socket | null = null;
+
+/**
+ * A later lockdown narrows the live supervisor: it adds a layer every call must also pass
+ * (the supervisor never removes one). Written synchronously when the socket is writable,
+ * as libuv tries the write at once.
+ */
+export function narrowSupervisor(lines: readonly string[]): boolean {
+  if (!live) return false;
+  live.write(['narrow-begin', ...lines].join('\n') + '\n');
+  return true;
+}
+
+export function openSupervisorChannel(fd: number): void {
+  const sock = new net.Socket({ fd, readable: true, writable: true });
+  live = sock;
+  sock.unref();
+  sock.setEncoding('utf8');
+  let buf = '';
+  sock.on('data', (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let r: { syscall?: string; op?: string; proto?: string; resource?: string; pid?: number; tid?: number; errno?: number; audit?: boolean };
+      try { r = JSON.parse(line); } catch { continue; }
+      const v: KernelViolation = {
+        permission: 'Net',
+        resource: String(r.resource ?? ''),
+        layer: 'kernel',
+        operation: r.op === 'bind' ? 'listen' : 'connect',
+        syscall: String(r.syscall ?? ''),
+        proto: String(r.proto ?? ''),
+        pid: Number(r.pid),
+        tid: Number(r.tid),
+        errno: Number(r.errno),
+        audit: r.audit === true,
+      };
+      recent.push(v);
+      if (recent.length > 100) recent.shift();
+      if (channel.hasSubscribers) channel.publish({ ...v, stack: undefined });
+    }
+    if (buf.length > 65536) buf = '';
+  });
+  // The supervisor exits only when no filtered task is left; an error here means it died,
+  // and every trapped call already fails closed (ENOSYS).
+  sock.on('error', () => {});
+  setNameHinter((name) => { sock.write(`hint ${name}\n`); });
+}
