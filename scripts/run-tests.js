@@ -3,6 +3,8 @@
 //   node scripts/run-tests.js          unit + kernel (+ cli when present)
 //   node scripts/run-tests.js unit     pure tests only (any OS)
 //   node scripts/run-tests.js kernel   Linux enforcement tests (each case in a fresh child)
+//   node scripts/run-tests.js apps     real programs under lockdown (needs the dev-dependencies)
+//   node scripts/run-tests.js stress   many lockdowns / load (BLACKBOX_STRESS_LOCKDOWNS, default 100)
 // The kernel tests need the test addon in test/fixtures/native; it is built here
 // with the node-gyp that npm ships, so a fresh clone needs nothing by hand.
 const { spawnSync } = require('node:child_process');
@@ -12,7 +14,7 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const testDir = path.join(root, 'test');
 const want = process.argv.slice(2);
-const suites = want.length ? want : ['unit', 'kernel', 'cli', 'package'];
+const suites = want.length ? want : ['unit', 'kernel', 'cli', 'apps', 'stress', 'package'];
 
 function files(dir) {
   const abs = path.join(testDir, dir);
@@ -54,11 +56,21 @@ function buildTestAddon() {
 
 const list = [];
 for (const s of suites) {
-  if (s === 'kernel' && process.platform !== 'linux') {
-    console.log('# kernel tests skipped: not Linux');
+  const needsKernel = s === 'kernel' || s === 'stress' || s === 'apps';
+  if (needsKernel && process.platform !== 'linux') {
+    console.log(`# ${s} tests skipped: not Linux`);
     continue;
   }
-  if (s === 'kernel' && !buildTestAddon()) {
+  if (s === 'apps') {
+    const missing = ['prettier', 'eslint', 'fastify', 'undici', 'typescript'].filter((m) => {
+      try { require.resolve(`${m}/package.json`, { paths: [root] }); return false; } catch { return true; }
+    });
+    if (missing.length) {
+      console.log(`# apps tests skipped: dev-dependencies not installed (${missing.join(', ')}); run \`npm install\``);
+      continue;
+    }
+  }
+  if (needsKernel && !buildTestAddon()) {
     console.error('scripts/run-tests.js: building the test addon failed');
     process.exit(1);
   }
