@@ -58,6 +58,7 @@
             'native/supervisor/main.cc',
             'native/supervisor/handle.cc',
             'native/supervisor/rules.cc',
+            'native/supervisor/launch.cc',
           ],
           'cflags_cc!': ['-std=gnu++17', '-fno-exceptions'],
           'cflags_cc': ['-std=c++17', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Wno-missing-field-initializers', '-pthread'],

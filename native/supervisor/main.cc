@@ -1,5 +1,6 @@
 // blackbox-supervisor main: start-up hygiene, the handshake, the notification loop.
 //
+//   blackbox-supervisor launch     `blackbox run`: we are the parent of the command (launch.cc).
 //   blackbox-supervisor attach     lockdown() in a running process. fd 3 is our end of a
 //                                  socketpair with the target: it sends the rule table,
 //                                  then "attach <tgid> <listener fd number>" once its filter
@@ -30,6 +31,7 @@
 #include <thread>
 
 #include "notify.h"
+#include "serve.h"
 
 namespace sup {
 
@@ -98,12 +100,12 @@ static void ResolverThread() {
 }
 
 // ---- start-up ----------------------------------------------------------------------------
-static void Die(const char* what) {
+[[noreturn]] void Die(const char* what) {
   dprintf(2, "blackbox-supervisor: %s: %s\n", what, strerror(errno));
   _exit(70);
 }
 
-static void Hygiene() {
+void Hygiene(int keepUpTo) {
   // Valid fds 0-2 BEFORE any target socket is duplicated here: a dup landing on fd 2 would
   // send our diagnostics into the target's connection (seen in the prototype).
   for (int fd = 0; fd <= 2; fd++) {
@@ -112,15 +114,16 @@ static void Hygiene() {
       if (n >= 0 && n != fd) { dup2(n, fd); close(n); }
     }
   }
-  // Only fds 0-3 are ours; anything else leaked in (Node leaks one pipe) is closed.
-  for (int fd = 4; fd < 1024; fd++) close(fd);
+  // Only fds 0..keepUpTo are ours (3: ctl; launch: 4 the Landlock ruleset); anything else
+  // leaked in (Node leaks one pipe) is closed.
+  for (int fd = keepUpTo + 1; fd < 1024; fd++) close(fd);
   signal(SIGPIPE, SIG_IGN);  // an on-behalf send to a closed peer must not kill us
   // Not dumpable: the same-uid target may not ptrace us, read our memory or steal the
   // listener with pidfd_getfd.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-static bool ReadLine(int fd, std::string* out) {
+bool ReadLine(int fd, std::string* out, size_t max) {
   out->clear();
   char c;
   for (;;) {
@@ -128,17 +131,17 @@ static bool ReadLine(int fd, std::string* out) {
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return false;
     if (c == '\n') return true;
-    if (out->size() > 4096) return false;
+    if (out->size() > max) return false;
     out->push_back(c);
   }
 }
 
-static void Reply(int ctl, const std::string& s) {
+void Reply(int ctl, const std::string& s) {
   std::string line = s + "\n";
   (void)!write(ctl, line.data(), line.size());
 }
 
-static int SelftestSocket(bool listening, int* port) {
+int SelftestSocket(bool listening, int* port) {
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return -1;
   struct sockaddr_in a = {};
@@ -154,45 +157,47 @@ static int SelftestSocket(bool listening, int* port) {
   return s;
 }
 
-static int Attach() {
-  const int ctl = 3;
-  Rules* rules = new Rules();
+bool ReadRuleTable(int ctl, Rules* rules, int* code) {
   std::string line, err;
   for (;;) {
-    if (!ReadLine(ctl, &line)) { dprintf(2, "blackbox-supervisor: rule table cut short\n"); return 70; }
+    if (!ReadLine(ctl, &line)) { dprintf(2, "blackbox-supervisor: rule table cut short\n"); *code = 70; return false; }
     if (line == "end") break;
-    if (!ParseRuleLine(line, rules, &err)) { Reply(ctl, "err 22 " + err); return 64; }
+    if (!ParseRuleLine(line, rules, &err)) { Reply(ctl, "err 22 " + err); *code = 64; return false; }
   }
   if (rules->dns) {
     ReadNameservers(&rules->nameservers);
     rules->nameserversAtMs = NowMs();
   }
-  Reply(ctl, "ready");
-  if (!ReadLine(ctl, &line)) return 0;  // the target gave up before installing its filter
-  unsigned tgid = 0;
-  int lfd = -1;
-  if (sscanf(line.c_str(), "attach %u %d", &tgid, &lfd) != 2) { Reply(ctl, "err 22 bad attach line"); return 64; }
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, tgid, 0));
-  if (pidfd < 0) { Reply(ctl, "err " + std::to_string(errno) + " pidfd_open"); return 70; }
-  int nfd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, lfd, 0));
-  if (nfd < 0) { Reply(ctl, "err " + std::to_string(errno) + " pidfd_getfd"); return 70; }
-  close(pidfd);
-  fcntl(nfd, F_SETFD, FD_CLOEXEC);
+  return true;
+}
+
+bool BeginSession(Session* s, std::string* err) {
+  fcntl(s->nfd, F_SETFD, FD_CLOEXEC);
   uint64_t wake = kSECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
-  ioctl(nfd, kNOTIF_SET_FLAGS, &wake);  // 6.6+; an older kernel's EINVAL only costs latency
-
-  int allowPort = 0, denyPort = 0;
-  int sa = SelftestSocket(true, &allowPort);
-  int sd = SelftestSocket(false, &denyPort);
-  if (sa < 0 || sd < 0) { Reply(ctl, "err " + std::to_string(errno) + " selftest sockets"); return 70; }
-  SetSelftest(allowPort, denyPort);
-
+  ioctl(s->nfd, kNOTIF_SET_FLAGS, &wake);  // 6.6+; an older kernel's EINVAL only costs latency
+  if (s->sa < 0) {
+    s->sa = SelftestSocket(true, &s->allowPort);
+    s->sd = SelftestSocket(false, &s->denyPort);
+    if (s->sa < 0 || s->sd < 0) { *err = std::to_string(errno) + " selftest sockets"; return false; }
+  }
+  SetSelftest(s->allowPort, s->denyPort);
   if (pipe2(g_wake, O_CLOEXEC | O_NONBLOCK) < 0) Die("pipe2");
   std::thread(ResolverThread).detach();
-  InitHandler(nfd, ctl, rules);
+  InitHandler(s->nfd, s->ctl, s->rules);
+  return true;
+}
+
+void EndSelftest(Session* s) {
+  if (s->sa >= 0) close(s->sa);
+  if (s->sd >= 0) close(s->sd);
+  s->sa = s->sd = -1;
+  SetSelftest(0, 0);
+}
+
+int Serve(Session* s, std::vector<Extra>* extra) {
+  const int nfd = s->nfd, ctl = s->ctl;
   std::list<Call> deferred;
   StartResolves(&deferred);
-  Reply(ctl, "ok " + std::to_string(allowPort) + " " + std::to_string(denyPort));
   fcntl(ctl, F_SETFL, fcntl(ctl, F_GETFL) | O_NONBLOCK);
 
   SeccompNotifSizes sizes = {};
@@ -204,16 +209,21 @@ static int Attach() {
   std::string ctlbuf;
   bool ctlOpen = true;
   uint64_t nextRefresh = NowMs() + 30000;
+  const size_t nextra = extra ? extra->size() : 0;
+  std::vector<struct pollfd> pf(3 + nextra);
 
   for (;;) {
-    struct pollfd pf[3] = {{nfd, POLLIN, 0}, {g_wake[0], POLLIN, 0}, {ctlOpen ? ctl : -1, POLLIN, 0}};
+    pf[0] = {nfd, POLLIN, 0};
+    pf[1] = {g_wake[0], POLLIN, 0};
+    pf[2] = {ctlOpen ? ctl : -1, POLLIN, 0};
+    for (size_t i = 0; i < nextra; i++) pf[3 + i] = {(*extra)[i].fd, POLLIN, 0};
     uint64_t now = NowMs();
     int timeout = static_cast<int>(nextRefresh > now ? nextRefresh - now : 0);
     for (const Call& c : deferred) {
       int t = c.deadlineMs > now ? static_cast<int>(c.deadlineMs - now) : 0;
       if (t < timeout) timeout = t;
     }
-    int r = poll(pf, 3, timeout);
+    int r = poll(pf.data(), pf.size(), timeout);
     if (r < 0 && errno != EINTR) Die("poll");
     // Hints first: a hint the target wrote before its connect must be seen before that connect.
     if (pf[2].revents & (POLLIN | POLLHUP)) {
@@ -228,11 +238,14 @@ static int Attach() {
       while ((nl = ctlbuf.find('\n')) != std::string::npos) {
         std::string l = ctlbuf.substr(0, nl);
         ctlbuf.erase(0, nl + 1);
-        if (l == "selftest-done") { close(sa); close(sd); sa = sd = -1; SetSelftest(0, 0); }
+        if (l == "selftest-done") EndSelftest(s);
         else HandleCtlLine(l);
       }
       if (ctlbuf.size() > 65536) ctlbuf.clear();
       StartResolves(&deferred);
+    }
+    for (size_t i = 0; i < nextra; i++) {
+      if (pf[3 + i].revents) (*extra)[i].on(pf[3 + i].revents);
     }
     if (pf[1].revents & POLLIN) {
       char drain[64];
@@ -269,13 +282,41 @@ static int Attach() {
   }
 }
 
+static int Attach() {
+  const int ctl = 3;
+  Rules* rules = new Rules();
+  int code = 0;
+  if (!ReadRuleTable(ctl, rules, &code)) return code;
+  Reply(ctl, "ready");
+  std::string line;
+  if (!ReadLine(ctl, &line)) return 0;  // the target gave up before installing its filter
+  unsigned tgid = 0;
+  int lfd = -1;
+  if (sscanf(line.c_str(), "attach %u %d", &tgid, &lfd) != 2) { Reply(ctl, "err 22 bad attach line"); return 64; }
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, tgid, 0));
+  if (pidfd < 0) { Reply(ctl, "err " + std::to_string(errno) + " pidfd_open"); return 70; }
+  int nfd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, lfd, 0));
+  if (nfd < 0) { Reply(ctl, "err " + std::to_string(errno) + " pidfd_getfd"); return 70; }
+  close(pidfd);
+  Session s;
+  s.nfd = nfd;
+  s.ctl = ctl;
+  s.rules = rules;
+  std::string err;
+  if (!BeginSession(&s, &err)) { Reply(ctl, "err " + err); return 70; }
+  Reply(ctl, "ok " + std::to_string(s.allowPort) + " " + std::to_string(s.denyPort));
+  return Serve(&s, nullptr);
+}
+
 }  // namespace sup
 
 int main(int argc, char** argv) {
-  sup::Hygiene();
+  bool launch = argc >= 2 && strcmp(argv[1], "launch") == 0;
+  sup::Hygiene(launch ? 4 : 3);
   // _exit, not return: exit() would run the destructors of the resolver's condition variable
   // while its detached thread waits on it, and pthread_cond_destroy waits for waiters forever.
   if (argc >= 2 && strcmp(argv[1], "attach") == 0) _exit(sup::Attach());
-  dprintf(2, "usage: blackbox-supervisor attach   (started by blackbox-native, not by hand)\n");
+  if (launch) _exit(sup::Launch());
+  dprintf(2, "usage: blackbox-supervisor attach|launch   (started by blackbox-native, not by hand)\n");
   return 64;
 }

@@ -7,7 +7,8 @@ import type { DefaultGrant } from './landlock/plan';
 import { FS, READ_RIGHTS } from './landlock/rights';
 
 export interface HostFacts {
-  pid: number;
+  /** undefined: the process is not started yet (`blackbox run`: the launcher grants /proc/self). */
+  pid?: number;
   /** process.execPath */
   nodeExecPath: string;
   /** Root of the main module's package (or its directory), when there is a main module. */
@@ -37,7 +38,7 @@ export function defaultGrants(p: NormalizedPolicy, h: HostFacts): DefaultGrant[]
   add(h.selfRoot, R, "blackbox-native's own code, required lazily by its guards");
   add('/dev/urandom', FS.READ_FILE, 'entropy');
   add('/dev/random', FS.READ_FILE, 'entropy');
-  add(`/proc/${h.pid}`, R, '/proc/self: memoryUsage (stat), maps, fd, task status');
+  if (h.pid !== undefined) add(`/proc/${h.pid}`, R, '/proc/self: memoryUsage (stat), maps, fd, task status');
   for (const f of ['/proc/meminfo', '/proc/stat', '/proc/cpuinfo', '/proc/loadavg']) add(f, FS.READ_FILE, 'os.cpus, os.freemem and V8 heap sizing');
   add('/sys/fs/cgroup', R, 'libuv reads the cgroup memory limit');
   add('/sys/devices/system/cpu', R, 'CPU topology for os.cpus and thread pools');
@@ -54,4 +55,35 @@ export function defaultGrants(p: NormalizedPolicy, h: HostFacts): DefaultGrant[]
     add('/etc/ld.so.cache', FS.READ_FILE, 'the dynamic loader of child programs');
   }
   return out;
+}
+
+export interface LaunchFacts {
+  /** The command's executable, its ELF interpreter and any #! interpreters, as real paths. */
+  exec: readonly string[];
+  /** Present when the command is Node: the grants a Node app needs (defaultGrants). */
+  node?: HostFacts;
+}
+
+/**
+ * `blackbox run`: what the command needs to start and run under the policy. The command's
+ * own process does not exist yet, so /proc/self is granted by the launcher in the child
+ * (`procSelf`, the rights for its /proc/<pid>), not here by number.
+ */
+export function launchGrants(p: NormalizedPolicy, l: LaunchFacts): { grants: DefaultGrant[]; procSelf: number } {
+  const out: DefaultGrant[] = l.node ? defaultGrants(p, { ...l.node, pid: undefined }) : [];
+  const add = (path: string, access: number, why: string) => out.push({ path, access, why });
+  if (!l.node && p.fs.write !== true) add('/dev/null', FS.WRITE_FILE | FS.READ_FILE, 'programs open /dev/null for their own children and daemons');
+  // execve opens the file with FMODE_READ | FMODE_EXEC, the interpreter too.
+  for (const f of l.exec) add(f, FS.EXECUTE | FS.READ_FILE, 'the command blackbox run starts (its executable and interpreters)');
+  if (p.fs.read === true) return { grants: out, procSelf: 0 };
+  if (!l.node || p.childProcess === false) {
+    // defaultGrants adds these for Node only when it may start children
+    for (const d of ['/lib', '/lib64', '/usr/lib', '/usr/lib64']) add(d, R, 'shared libraries of the command');
+    add('/etc/ld.so.cache', FS.READ_FILE, 'the dynamic loader of the command');
+  }
+  if (!l.node) {
+    add('/dev/urandom', FS.READ_FILE, 'entropy');
+    add('/dev/random', FS.READ_FILE, 'entropy');
+  }
+  return { grants: out, procSelf: R };
 }

@@ -13,6 +13,7 @@ import {
 import { supervisorNeeded, supervisorPlan, type SupervisorInputs, type SupervisorPlan } from './supervisor';
 import { generate } from './seccomp/codegen';
 import { seccompRules, socketNeeds, type SyscallRule } from './seccomp/rules';
+import { FS } from './landlock/rights';
 import { downgradeLandlock, idealLandlockPlan, landlockPorts, type DefaultGrant, type LandlockPlan } from './landlock/plan';
 
 export interface CompileTarget {
@@ -29,6 +30,8 @@ export interface CompileTarget {
   supervisor?: Omit<SupervisorInputs, 'denyErrno'>;
   /** Why it cannot, for the report. */
   supervisorUnavailable?: string;
+  /** `blackbox run`: the plan is applied by the launcher just before it execs the command. */
+  launch?: boolean;
 }
 
 export interface SeccompPlan {
@@ -78,14 +81,14 @@ export function compile(policy: NormalizedPolicy, target: CompileTarget): Plan {
   const arch = linux && target.arch ? archByName(target.arch) : undefined;
   const supervisor = arch && target.supervisor ? supervisorPlan(policy, { ...target.supervisor, denyErrno: EACCES }) : null;
   if (arch) {
-    const rules = seccompRules(policy, { landlockFs, supervisor: supervisor?.trap ?? null });
+    const rules = seccompRules(policy, { landlockFs, supervisor: supervisor?.trap ?? null, launch: target.launch });
     const g = generate(rules, arch);
     seccomp = { arch: arch.name, rules, insns: g.insns, flags: supervisor ? SUPERVISED_FLAGS : SECCOMP_FLAGS, absent: g.absent };
   }
 
   const coverage = supervisor
-    ? supervisedCoverage(policy, computeCoverage(policy, { seccomp: seccomp !== null, landlock: ll, audit }))
-    : computeCoverage(policy, { seccomp: seccomp !== null, landlock: ll, audit });
+    ? supervisedCoverage(policy, computeCoverage(policy, { seccomp: seccomp !== null, landlock: ll, audit, launch: !!target.launch }))
+    : computeCoverage(policy, { seccomp: seccomp !== null, landlock: ll, audit, launch: !!target.launch });
   const warnings: string[] = [];
   if (!linux) warnings.push(`no kernel layer on ${target.platform}${target.platform === 'linux' ? ' (the native addon is not available)' : ''}: every rule is enforced only by the JS layer, which native code, child processes and raw bindings bypass`);
   else if (!arch) warnings.push(`no seccomp compiler for this architecture: sockets, child processes and addons are enforced only by Landlock and the JS layer`);
@@ -98,7 +101,7 @@ export function compile(policy: NormalizedPolicy, target: CompileTarget): Plan {
   return { policy, target, seccomp, landlock, supervisor, coverage, warnings: [...new Set(warnings)] };
 }
 
-interface Layers { seccomp: boolean; landlock: LandlockPlan; audit: boolean }
+interface Layers { seccomp: boolean; landlock: LandlockPlan; audit: boolean; launch: boolean }
 
 /** With the supervisor, every net rule is the kernel's: the other rows stay as computed. */
 function supervisedCoverage(p: NormalizedPolicy, base: Coverage[]): Coverage[] {
@@ -198,14 +201,23 @@ function computeCoverage(p: NormalizedPolicy, k: Layers): Coverage[] {
     else push('fs.write', `fs.write ${p.fs.write.join(', ')}`, [], 'js', 'fs.write: the write list is enforced only by the JS layer (no Landlock)');
   }
   // --- childProcess
-  if (p.childProcess === false) push('childProcess', 'childProcess: none', sc, sc.length ? 'kernel' : llFs ? 'partial' : 'js', sc.length ? undefined : 'childProcess: process creation is not restricted by the kernel');
+  if (p.childProcess === false && k.launch) {
+    // Launched: seccomp stops fork/clone; execve must pass for the command to start, and
+    // Landlock EXECUTE (granted on the command and its interpreters only) limits it after.
+    const exe = (k.landlock.handledFs & FS.EXECUTE) !== 0;
+    if (sc.length && exe) push('childProcess', 'childProcess: none (the command itself only)', [...sc, 'landlock'], 'kernel');
+    else push('childProcess', 'childProcess: none (the command itself only)', sc, sc.length ? 'partial' : 'js', sc.length
+      ? 'childProcess: the command cannot create processes, but without Landlock EXECUTE it can replace itself with any other program (execve)'
+      : 'childProcess: process creation is not restricted by the kernel');
+  } else if (p.childProcess === false) push('childProcess', 'childProcess: none', sc, sc.length ? 'kernel' : llFs ? 'partial' : 'js', sc.length ? undefined : 'childProcess: process creation is not restricted by the kernel');
   else if (Array.isArray(p.childProcess)) {
     if (llFs) push('childProcess', `childProcess ${p.childProcess.join(', ')}`, ['landlock'], 'kernel');
     else push('childProcess', 'childProcess', [], 'js', 'childProcess: the executable list is enforced only by the JS layer (no Landlock)');
   }
   // --- addons
   if (!p.addons) {
-    if (sc.length && p.childProcess === false) push('addons', 'addons: none', sc, 'kernel');
+    if (k.launch) push('addons', 'addons: none', [], 'js', "addons: a launched command's own loader maps its shared libraries after the filter is in, so the kernel does not restrict loading native code (a Node command's preload adds the rule in-process)");
+    else if (sc.length && p.childProcess === false) push('addons', 'addons: none', sc, 'kernel');
     else if (sc.length) push('addons', 'addons: none', [], 'js', 'addons: with child processes allowed, loading native code is not restricted by the kernel (the seccomp rule would also stop child programs from loading their own shared libraries)');
     else push('addons', 'addons: none', [], 'js', 'addons: loading native code is not restricted by the kernel');
   }

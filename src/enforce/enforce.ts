@@ -4,6 +4,7 @@
 // Nothing here decides policy: the plan says what, this says how.
 
 import type { Plan } from '../compile/plan';
+import type { LandlockPlan } from '../compile/landlock/plan';
 import { encode } from '../compile/bpf/assembler';
 import { maskForInode, RESTRICT_SELF } from '../compile/landlock/rights';
 import type { Binding, BroadcastResult } from './binding';
@@ -71,6 +72,31 @@ function attachSupervisor(b: Binding, s: { pid: number; fd: number }, listener: 
   }
 }
 
+/**
+ * The Landlock ruleset of a plan, as an fd (O_CLOEXEC). Paths that do not exist are skipped
+ * and listed: Landlock can only grant an inode.
+ */
+export function buildRuleset(ll: LandlockPlan, b: Binding, inode: (p: string) => { dir: boolean } | undefined): { fd: number; missing: string[] } {
+  const fd = b.landlockCreateRuleset(ll.handledFs, ll.handledNet, ll.scoped);
+  const missing: string[] = [];
+  try {
+    for (const rule of ll.paths) {
+      const node = inode(rule.path);
+      if (!node) {
+        missing.push(rule.path);
+        continue;
+      }
+      const access = maskForInode(rule.access, node.dir);
+      if (access !== 0) b.landlockAddPathRule(fd, rule.path, access);
+    }
+    for (const rule of ll.ports) b.landlockAddNetRule(fd, rule.port, rule.access);
+  } catch (e) {
+    b.close(fd);
+    throw e;
+  }
+  return { fd, missing };
+}
+
 /** How long the all-thread broadcast may wait for one straggling thread. */
 export const BROADCAST_TIMEOUT_MS = 2000;
 
@@ -82,18 +108,9 @@ export function enforce(plan: Plan, b: Binding, inode: (p: string) => { dir: boo
 
   const ll = plan.landlock;
   if (ll) {
-    const fd = b.landlockCreateRuleset(ll.handledFs, ll.handledNet, ll.scoped);
+    const { fd, missing } = buildRuleset(ll, b, inode);
+    result.missing = missing;
     try {
-      for (const rule of ll.paths) {
-        const node = inode(rule.path);
-        if (!node) {
-          result.missing.push(rule.path);
-          continue;
-        }
-        const access = maskForInode(rule.access, node.dir);
-        if (access !== 0) b.landlockAddPathRule(fd, rule.path, access);
-      }
-      for (const rule of ll.ports) b.landlockAddNetRule(fd, rule.port, rule.access);
       if (ll.restrictFlags & RESTRICT_SELF.TSYNC) {
         // ABI 8: the kernel applies the domain to every thread itself.
         b.landlockRestrictSelf(fd, ll.restrictFlags);

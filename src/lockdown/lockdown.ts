@@ -25,7 +25,7 @@ function realpathOrUndefined(p: string): string | undefined {
 }
 
 /** What the supervisor's table needs from the file system (realpaths), gathered here: compile stays pure. */
-function supervisorInputs(policy: NormalizedPolicy, p: Probe) {
+export function supervisorInputs(policy: NormalizedPolicy, p: Probe) {
   if (!('path' in p.supervisor)) return { supervisorUnavailable: p.supervisor.unavailable };
   const w = policy.fs.write;
   const writeDirs = w === true ? true as const : w === false ? [] : w.map(realpathOrUndefined).filter((x): x is string => x !== undefined);
@@ -58,8 +58,14 @@ function preflight(p: Probe): void {
   }
 }
 
-function buildReport(policy: NormalizedPolicy, plan: Plan, res: EnforceResult | null, binding: Binding | null, previous: LockdownReport | null): LockdownReport {
-  const warnings = [...plan.warnings];
+function buildReport(policy: NormalizedPolicy, plan: Plan, res: EnforceResult | null, binding: Binding | null, previous: LockdownReport | null, opts: LockdownOptions = {}): LockdownReport {
+  let warnings = [...plan.warnings];
+  if (opts.launched?.supervised) {
+    // The launcher's supervisor (our parent) performs every network call: the notes about
+    // what this process's own layers cannot do for net rules do not apply.
+    const netNotes = new Set(plan.coverage.filter((c) => c.capability === 'net' && c.note).map((c) => c.note));
+    warnings = warnings.filter((w) => !netNotes.has(w));
+  }
   if (binding === null && process.platform === 'linux') {
     const e = loadError();
     warnings.unshift(`the native addon could not be loaded (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): no kernel layer is active`);
@@ -73,7 +79,7 @@ function buildReport(policy: NormalizedPolicy, plan: Plan, res: EnforceResult | 
     layers: {
       seccomp: (res?.seccomp ?? false) || (previous?.layers.seccomp ?? false),
       landlock: res?.landlock || previous?.layers.landlock || false,
-      netSupervisor: (res?.supervisor !== undefined) || (previous?.layers.netSupervisor ?? false),
+      netSupervisor: (res?.supervisor !== undefined) || (previous?.layers.netSupervisor ?? false) || (opts.launched?.supervised ?? false),
       jsGuards: true,
     },
     platform: `${process.platform}-${process.arch}`,
@@ -81,7 +87,21 @@ function buildReport(policy: NormalizedPolicy, plan: Plan, res: EnforceResult | 
   };
 }
 
+export interface LockdownOptions {
+  /**
+   * The process was started by `blackbox run`, whose launcher already applied the kernel
+   * layers before exec (seen: Seccomp 2 and NoNewPrivs 1 in /proc/self/status). This
+   * lockdown adds its own layers (the JS guards, Node's grants, the addon rule) but never
+   * a second supervisor: the launcher's filter chain has the one listener it may have.
+   */
+  launched?: { supervised: boolean };
+}
+
 export function lockdown(input?: unknown): LockdownReport {
+  return lockdownWith(input, {});
+}
+
+export function lockdownWith(input: unknown, opts: LockdownOptions): LockdownReport {
   const ctx = pathContext();
   const requested = normalizePolicy(input, ctx);
   const prev = state();
@@ -110,7 +130,7 @@ export function lockdown(input?: unknown): LockdownReport {
     kernel: p.kernel,
     defaults,
     // A second lockdown adds a filter, never a second listener (one per filter chain).
-    ...(prev?.report.layers.netSupervisor ? {} : supervisorInputs(policy, p)),
+    ...(prev?.report.layers.netSupervisor || opts.launched ? {} : supervisorInputs(policy, p)),
   });
 
   // JS guards first: friendly errors for what the kernel is about to deny.
@@ -140,7 +160,7 @@ export function lockdown(input?: unknown): LockdownReport {
     const table = 'supervisor' in inputs && inputs.supervisor ? supervisorPlan(policy, { ...inputs.supervisor, denyErrno: EACCES }) : null;
     narrowSupervisor(table ? table.lines : ['end']);
   }
-  const report = buildReport(policy, plan, res, binding, prev?.report ?? null);
+  const report = buildReport(policy, plan, res, binding, prev?.report ?? null, opts);
   setState({ policy, report, plan });
   if (res && res.unconfirmed.length > 0) {
     // Fail closed: a thread we could not confirm may still read and write

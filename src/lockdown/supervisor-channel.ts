@@ -30,6 +30,25 @@ export function supervisorReports(): readonly KernelViolation[] {
 
 let live: net.Socket | null = null;
 
+/** One JSON report line of the supervisor (handle.cc Report), or null for anything else. */
+export function parseReport(line: string): KernelViolation | null {
+  let r: { type?: string; syscall?: string; op?: string; proto?: string; resource?: string; pid?: number; tid?: number; errno?: number; audit?: boolean };
+  try { r = JSON.parse(line); } catch { return null; }
+  if (!r || typeof r !== 'object' || r.type !== 'violation') return null;
+  return {
+    permission: 'Net',
+    resource: String(r.resource ?? ''),
+    layer: 'kernel',
+    operation: r.op === 'bind' ? 'listen' : 'connect',
+    syscall: String(r.syscall ?? ''),
+    proto: String(r.proto ?? ''),
+    pid: Number(r.pid),
+    tid: Number(r.tid),
+    errno: Number(r.errno),
+    audit: r.audit === true,
+  };
+}
+
 /**
  * A later lockdown narrows the live supervisor: it adds a layer every call must also pass
  * (the supervisor never removes one). Written synchronously when the socket is writable,
@@ -53,20 +72,8 @@ export function openSupervisorChannel(fd: number): void {
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      let r: { syscall?: string; op?: string; proto?: string; resource?: string; pid?: number; tid?: number; errno?: number; audit?: boolean };
-      try { r = JSON.parse(line); } catch { continue; }
-      const v: KernelViolation = {
-        permission: 'Net',
-        resource: String(r.resource ?? ''),
-        layer: 'kernel',
-        operation: r.op === 'bind' ? 'listen' : 'connect',
-        syscall: String(r.syscall ?? ''),
-        proto: String(r.proto ?? ''),
-        pid: Number(r.pid),
-        tid: Number(r.tid),
-        errno: Number(r.errno),
-        audit: r.audit === true,
-      };
+      const v = parseReport(line);
+      if (!v) continue;
       recent.push(v);
       if (recent.length > 100) recent.shift();
       if (channel.hasSubscribers) channel.publish({ ...v, stack: undefined });

@@ -21,6 +21,11 @@ export interface Capability {
   /** CLI flag that grants it (SPEC §4) and the one that takes it away. */
   allowFlag: string;
   denyFlag?: string;
+  /**
+   * Every CLI flag that grants part of it (SPEC §4), the policy key it adds to, and what its
+   * `=a,b` values are. The first is `allowFlag`.
+   */
+  cliGrants: readonly CliGrant[];
   /** Default when the policy does not mention it. */
   defaultGrant: boolean;
   /** Words for messages: "<noun> <resource> denied". */
@@ -37,6 +42,13 @@ export interface Capability {
   summary: string;
 }
 
+export interface CliGrant {
+  flag: string;
+  key: 'net.connect' | 'net.listen' | 'fs.read' | 'fs.write' | 'childProcess' | 'addons' | 'workers';
+  /** endpoints: Deno's host[:port] grammar; paths; executables (absolute or found on PATH); none: no value. */
+  values: 'endpoints' | 'paths' | 'executables' | 'none';
+}
+
 export const CAPABILITIES: readonly Capability[] = [
   {
     id: 'net',
@@ -45,6 +57,10 @@ export const CAPABILITIES: readonly Capability[] = [
     scope: 'net',
     allowFlag: '--allow-net',
     denyFlag: '--deny-net',
+    cliGrants: [
+      { flag: '--allow-net', key: 'net.connect', values: 'endpoints' },
+      { flag: '--allow-listen', key: 'net.listen', values: 'endpoints' },
+    ],
     defaultGrant: false,
     noun: 'net',
     // socket() families/types are argument-checked; MSG_FASTOPEN in the send
@@ -62,6 +78,7 @@ export const CAPABILITIES: readonly Capability[] = [
     permission: 'FileSystemRead',
     scope: 'fs.read',
     allowFlag: '--allow-fs-read',
+    cliGrants: [{ flag: '--allow-fs-read', key: 'fs.read', values: 'paths' }],
     defaultGrant: true,
     noun: 'fs read',
     syscalls: [],
@@ -77,6 +94,7 @@ export const CAPABILITIES: readonly Capability[] = [
     scope: 'fs.write',
     allowFlag: '--allow-fs-write',
     denyFlag: '--deny-fs-write',
+    cliGrants: [{ flag: '--allow-fs-write', key: 'fs.write', values: 'paths' }],
     defaultGrant: false,
     noun: 'fs write',
     // Metadata changes Landlock (ABI <= 7) does not restrict; with `write: false`
@@ -102,6 +120,7 @@ export const CAPABILITIES: readonly Capability[] = [
     scope: 'child',
     allowFlag: '--allow-child-process',
     denyFlag: '--deny-child-process',
+    cliGrants: [{ flag: '--allow-child-process', key: 'childProcess', values: 'executables' }],
     defaultGrant: false,
     noun: 'child process',
     // clone is allowed only with CLONE_THREAD (threads); clone3 gets ENOSYS
@@ -119,6 +138,7 @@ export const CAPABILITIES: readonly Capability[] = [
     scope: 'addon',
     allowFlag: '--allow-addons',
     denyFlag: '--deny-addons',
+    cliGrants: [{ flag: '--allow-addons', key: 'addons', values: 'none' }],
     defaultGrant: false,
     noun: 'addon',
     // File-backed PROT_EXEC mmap with MAP_DENYWRITE (the dynamic loader's
@@ -137,6 +157,7 @@ export const CAPABILITIES: readonly Capability[] = [
     scope: 'worker',
     allowFlag: '--allow-worker',
     denyFlag: '--deny-worker',
+    cliGrants: [{ flag: '--allow-worker', key: 'workers', values: 'none' }],
     defaultGrant: true,
     noun: 'worker',
     syscalls: [],
@@ -171,7 +192,7 @@ export function grantHint(id: CapabilityId, resource?: string, netKey: 'connect'
   let flag: string | undefined = c.allowFlag;
   if (id === 'net') {
     key = `net.${netKey}`;
-    flag = netKey === 'connect' ? c.allowFlag : netKey === 'listen' ? '--allow-listen' : undefined;
+    flag = c.cliGrants.find((g) => g.key === `net.${netKey}`)?.flag;
   }
   const json = JSON.stringify(resource);
   const quoted = resource.includes("'") ? json : `'${json.slice(1, -1)}'`;

@@ -108,6 +108,12 @@ export interface RuleOptions {
   landlockFs: boolean;
   /** The connect supervisor holds the listener: these calls go to it. */
   supervisor?: { connect: boolean; bind: boolean; send: boolean } | null;
+  /**
+   * `blackbox run`: the filter is installed by the launcher before it execs the command, so
+   * execve itself must pass (Landlock EXECUTE decides which files) and the command's own
+   * loader must map its libraries (no addon mmap rule).
+   */
+  launch?: boolean;
 }
 
 function deny(p: NormalizedPolicy, e: number): Verdict {
@@ -249,12 +255,14 @@ export function fsWriteRules(p: NormalizedPolicy, o: RuleOptions): SyscallRule[]
   return out;
 }
 
-export function childProcessRules(p: NormalizedPolicy): SyscallRule[] {
+export function childProcessRules(p: NormalizedPolicy, launch = false): SyscallRule[] {
   if (p.childProcess !== false) return [];
   const no = deny(p, EACCES);
   // every syscall of the capability's row is denied by number, except clone,
-  // which threads need too and is decided by its flags below
-  const out = capability('childProcess').syscalls.filter((s) => s !== 'clone').map((s) => nrOnly(s, no, 'childProcess', 'no new programs or processes'));
+  // which threads need too and is decided by its flags below. Launched: execve stays,
+  // so the command can start; Landlock grants EXECUTE only on it and its interpreters.
+  const keep = launch ? ['clone', 'execve', 'execveat'] : ['clone'];
+  const out = capability('childProcess').syscalls.filter((s) => !keep.includes(s)).map((s) => nrOnly(s, no, 'childProcess', 'no new programs or processes'));
   out.push({
     syscall: 'clone',
     // flags are arg 0 on x86_64 and aarch64
@@ -266,11 +274,11 @@ export function childProcessRules(p: NormalizedPolicy): SyscallRule[] {
   return out;
 }
 
-export function addonRules(p: NormalizedPolicy): SyscallRule[] {
+export function addonRules(p: NormalizedPolicy, launch = false): SyscallRule[] {
   // The filter survives execve: a child program's own loader would meet the
   // same mmap rule and could not map libc. With child processes allowed the
   // rule is left out and addons: false is the JS layer's alone (coverage says so).
-  if (p.addons || p.childProcess !== false) return [];
+  if (p.addons || p.childProcess !== false || launch) return [];
   const no = deny(p, EACCES);
   return [
     {
@@ -297,7 +305,7 @@ export function addonRules(p: NormalizedPolicy): SyscallRule[] {
 const HOT = ['mmap', 'sendto', 'sendmsg', 'openat', 'open', 'clone', 'sendmmsg', 'socket', 'connect'];
 
 export function seccompRules(p: NormalizedPolicy, o: RuleOptions): SyscallRule[] {
-  const rules = [...addonRules(p), ...netRules(p, o), ...fsWriteRules(p, o), ...childProcessRules(p), ...hardeningRules()];
+  const rules = [...addonRules(p, o.launch), ...netRules(p, o), ...fsWriteRules(p, o), ...childProcessRules(p, o.launch), ...hardeningRules()];
   const seen = new Set<string>();
   for (const r of rules) {
     if (seen.has(r.syscall)) throw new Error(`compiler bug: two rules for ${r.syscall}`);

@@ -1,0 +1,53 @@
+// The preload: `node --require blackbox-native/register app.js` (or `--import`) locks the
+// process down before the app's first line. The policy comes from BLACKBOX_POLICY (JSON) or
+// from the file BLACKBOX_CONFIG names (same shape, path variables allowed); neither: the
+// strictest default. A bad policy ends the process (exit 2) before the app runs: running it
+// unprotected instead would be the silent failure a security tool must not have.
+//
+// Under `blackbox run` (BLACKBOX_LAUNCHED, which the launcher sets, AND a seccomp filter
+// with no_new_privs actually in force here) the kernel layers are already in place; this
+// lockdown adds the JS layer and the in-process rules on top (narrowing only: a wider
+// BLACKBOX_POLICY in a child changes nothing the kernel enforces).
+
+import * as fs from 'node:fs';
+import { lockdownWith, type LockdownOptions } from './lockdown/lockdown';
+
+function fail(msg: string): never {
+  process.stderr.write(`blackbox-native/register: ${msg}\n`);
+  process.exit(2);
+}
+
+function readPolicy(): unknown {
+  const inline = process.env.BLACKBOX_POLICY;
+  const file = process.env.BLACKBOX_CONFIG;
+  if (inline !== undefined && inline !== '') {
+    try { return JSON.parse(inline); } catch (e) { fail(`BLACKBOX_POLICY is not JSON: ${(e as Error).message}`); }
+  }
+  if (file !== undefined && file !== '') {
+    let text: string;
+    try { text = fs.readFileSync(file, 'utf8'); } catch (e) { fail(`BLACKBOX_CONFIG ${file}: ${(e as Error).message}`); }
+    try { return JSON.parse(text); } catch (e) { fail(`BLACKBOX_CONFIG ${file}: not JSON: ${(e as Error).message}`); }
+  }
+  return undefined;
+}
+
+function launched(): LockdownOptions['launched'] {
+  const mark = process.env.BLACKBOX_LAUNCHED;
+  if (mark !== 'supervised' && mark !== '1') return undefined;
+  try {
+    const st = fs.readFileSync('/proc/self/status', 'latin1');
+    if (!/^Seccomp:\s*2$/m.test(st) || !/^NoNewPrivs:\s*1$/m.test(st)) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { supervised: mark === 'supervised' };
+}
+
+const policy = readPolicy();
+try {
+  lockdownWith(policy, { launched: launched() });
+} catch (e) {
+  const err = e as { code?: string; message: string };
+  if (err.code === 'ERR_BLACKBOX_POLICY') fail(`${process.env.BLACKBOX_POLICY ? 'BLACKBOX_POLICY' : process.env.BLACKBOX_CONFIG ?? 'policy'}: ${err.message.replace(/^blackbox-native: /, '')}`);
+  throw e;
+}
