@@ -281,3 +281,82 @@ test('intersect(a, b) never allows something that a or b denies (400 random pair
   }
   assert.ok(allowedSomewhere > 1000, `the samples exercise the allowed side (${allowedSomewhere})`);
 });
+
+// ---------------------------------------------------------------------------
+// The indexed intersection gives exactly the pairwise one (the definition:
+// an entry survives when the other side has an entry that covers it; then the
+// survivors another survivor covers are dropped), and is near-linear.
+// ---------------------------------------------------------------------------
+
+const { ruleCovers } = require('../../dist/policy/netrules');
+
+function pairwise(a, b, covers, key) {
+  if (a === false || b === false) return false;
+  if (a === true) return b;
+  if (b === true) return a;
+  const kept = new Map();
+  for (const x of a) for (const y of b) {
+    if (covers(x, y)) kept.set(key(y), y);
+    else if (covers(y, x)) kept.set(key(x), x);
+  }
+  const list = [...kept.values()];
+  // Of two entries that cover each other (1.2.3.4 and 1.2.3.4/32) the smaller key stays.
+  const minimal = list.filter((x) => !list.some((y) => key(y) !== key(x) && covers(y, x) && (key(y) < key(x) || !covers(x, y))));
+  minimal.sort((p, q) => (key(p) < key(q) ? -1 : key(p) > key(q) ? 1 : 0));
+  return minimal.length === 0 ? false : minimal;
+}
+
+test('intersect: rules that cover each other both ways keep one of them (the grant is not lost)', () => {
+  const i = intersect(N({ net: { connect: ['1.2.3.4', '1.2.3.4/32'] } }), N({ net: { connect: ['1.2.3.4', '1.2.3.4/32'] } }));
+  assert.deepEqual(rules(i.net.connect), ['1.2.3.4']);
+  assert.deepEqual(widenings(i, N({ net: { connect: ['1.2.3.4/32'] } })), []);
+});
+
+test('intersect and widenings agree with the pairwise definition on random rule and path lists', () => {
+  const { mulberry32 } = require('../helpers/random');
+  const rnd = mulberry32(0x1a77);
+  const pick = (a) => a[Math.floor(rnd() * a.length)];
+  const port = () => pick(['', '', ':80', ':443']);
+  const RULES = [
+    () => `10.${pick([0, 1])}.${pick([0, 2])}.${pick([1, 3])}${port()}`,
+    () => `10.${pick([0, 1])}.0.0/${pick([8, 15, 16, 24, 32])}${port()}`,
+    () => `${pick(['0.0.0.0/0', '127.0.0.0/8', '127.0.0.1'])}${port()}`,
+    () => `localhost${port()}`,
+    () => pick(['::1', '[::1]:80', '2001:db8::/32', '[2001:db8::1/128]:443', '2001:db8::1', '[2001:db8::/48]:80', '::ffff:10.0.0.1']),
+    () => `${pick(['', 'api.', 'x.api.'])}${pick(['example.com', 'example.org'])}${port()}`,
+    () => `*.${pick(['example.com', 'api.example.com', 'com.example.com'])}${port()}`,
+    () => pick([':80', ':443']),
+  ];
+  const SEG = ['a', 'b', 'a-b', 'a.b', 'ab'];
+  const pathOf = () => '/' + Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(SEG)).join('/');
+  const list = (f) => (rnd() < 0.1 ? pick([true, false]) : Array.from({ length: Math.floor(rnd() * 8) }, f));
+  const pathCovers = (o, i) => isBeneath(i, o);
+  for (let round = 0; round < 400; round++) {
+    const a = N({ net: { connect: list(() => pick(RULES)()) }, fs: { write: list(pathOf) } });
+    const b = N({ net: { connect: list(() => pick(RULES)()) }, fs: { write: list(pathOf) } });
+    const i = intersect(a, b);
+    const label = JSON.stringify({ a: rules(a.net.connect), b: rules(b.net.connect), aw: a.fs.write, bw: b.fs.write });
+    assert.deepEqual(rules(i.net.connect), rules(pairwise(a.net.connect, b.net.connect, ruleCovers, formatRule)), label);
+    assert.deepEqual(i.fs.write, pairwise(a.fs.write, b.fs.write, pathCovers, (p) => p), label);
+    const wantWide = Array.isArray(b.net.connect) && Array.isArray(a.net.connect)
+      ? b.net.connect.filter((x) => !a.net.connect.some((y) => ruleCovers(y, x))).map((r) => r.source) : null;
+    if (wantWide) assert.deepEqual(widenings(a, b).filter((w) => w.field === 'net.connect').map((w) => w.value), wantWide, label);
+  }
+});
+
+test('intersect(p, p) and widenings(p, p) of 4096-entry lists are near-linear', () => {
+  // Pairwise they took 1-7 s. Bounds ~20x above an idle machine's time.
+  const p = N({
+    net: { listen: Array.from({ length: 4096 }, (_, i) => `[2001:db8::${i.toString(16)}/${64 + (i % 64)}]:${i}`), connect: Array.from({ length: 4096 }, (_, i) => `h${i}.example.com:${i}`) },
+    fs: { write: Array.from({ length: 4096 }, (_, i) => `/${'x'.repeat(2000)}/${i}`) },
+    childProcess: Array.from({ length: 4096 }, (_, i) => `/bin/${i}`),
+  });
+  const t0 = performance.now();
+  const i = intersect(p, p);
+  assert.deepEqual(widenings(p, p), []);
+  assert.deepEqual(widenings(i, p), []);
+  const ms = performance.now() - t0;
+  assert.equal(i.fs.write.length, 4096);
+  assert.equal(i.childProcess.length, 4096);
+  assert.ok(ms < 5000, `${ms.toFixed(0)} ms`);
+});

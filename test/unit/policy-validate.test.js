@@ -123,6 +123,17 @@ const REJECT = [
   ['childProcess null', { childProcess: null }, 'childProcess'],
   ['childProcess object', { childProcess: {} }, 'childProcess'],
   ['childProcess[1] directory', { childProcess: ['/bin/ls', '/usr/bin/'] }, 'childProcess[1]'],
+  // An executable entry must name a file: a last component "." or "..", or a
+  // bare path variable, can only name a directory (which would grant
+  // execution of everything beneath it).
+  ['childProcess[0] /.', { childProcess: ['/.'] }, 'childProcess[0]'],
+  ['childProcess[1] /usr/bin/..', { childProcess: ['/bin/ls', '/usr/bin/..'] }, 'childProcess[1]'],
+  ['childProcess[0] .', { childProcess: ['.'] }, 'childProcess[0]'],
+  ['childProcess[0] ..', { childProcess: ['..'] }, 'childProcess[0]'],
+  ['childProcess[0] file/.', { childProcess: ['/usr/bin/git/.'] }, 'childProcess[0]'],
+  ['childProcess[0] $HOME/..', { childProcess: ['$HOME/..'] }, 'childProcess[0]'],
+  ['childProcess[0] $NODE', { childProcess: ['$NODE'] }, 'childProcess[0]'],
+  ['childProcess[0] ${CWD}', { childProcess: ['${CWD}'] }, 'childProcess[0]'],
   ['childProcess[0] number', { childProcess: [0] }, 'childProcess[0]'],
   ['childProcess[0] empty', { childProcess: [''] }, 'childProcess[0]'],
   // booleans
@@ -172,6 +183,9 @@ const REJECT_PATHS = [
   ['${HOME}x', '${HOME}x'],
   ['$ alone', '$'],
   ['$ then slash', '$/x'],
+  // A "$" after a leading variable is as stray as one without it.
+  ['$ after a leading variable', '$HOME/x/$HOME'],
+  ['${VAR} then a stray $', '${TMPDIR}/a$b'],
 ];
 const PATH_FIELDS = [
   ['fs.read', (p) => ({ fs: { read: ['/ok', p] } }), 'fs.read[1]'],
@@ -432,6 +446,95 @@ test('expandPath, isBeneath, minimalPaths', () => {
   for (const [p, dir, want] of beneath) assert.equal(isBeneath(p, dir), want, `${p} beneath ${dir}`);
   assert.deepEqual(minimalPaths([]), []);
   assert.deepEqual(minimalPaths(['/a/b', '/a', '/ab', '/a/b/c']), ['/a', '/ab']);
+  // Characters that sort before "/" ('-', '.', ' ') between a directory and its
+  // descendants: the tree-order scan must still see /a covers /a/c.
+  assert.deepEqual(minimalPaths(['/a/c', '/a-b', '/a', '/a.b/c', '/a b', '/a-b/x', '/a/c/d']), ['/a', '/a b', '/a-b', '/a.b/c']);
+  assert.deepEqual(minimalPaths(['/x', '/', '/a/b']), ['/']);
+  assert.deepEqual(minimalPaths(['/a', '/a', '/b/c', '/b/c']), ['/a', '/b/c']);
+});
+
+test('minimalPaths agrees with the pairwise definition on random path sets', () => {
+  const { mulberry32 } = require('../helpers/random');
+  const rnd = mulberry32(0x5eed);
+  const SEG = ['a', 'b', 'a-b', 'a.b', 'a b', 'ab', 'b0', '~', 'ü', '-'];
+  const pick = () => SEG[Math.floor(rnd() * SEG.length)];
+  const pairwise = (l) => { const u = [...new Set(l)].sort(); return u.filter((p) => !u.some((q) => q !== p && isBeneath(p, q))); };
+  for (let round = 0; round < 400; round++) {
+    const list = Array.from({ length: Math.floor(rnd() * 12) }, () => (rnd() < 0.03 ? '/' : '/' + Array.from({ length: 1 + Math.floor(rnd() * 3) }, pick).join('/')));
+    assert.deepEqual(minimalPaths(list), pairwise(list), JSON.stringify(list));
+  }
+});
+
+test('minimalPaths is near-linear: 4096 paths sharing a 4000-character prefix, and 2048 nested ones', () => {
+  // Pairwise, the first took ~35 s. Bounds ~20x above an idle machine's time.
+  const wide = Array.from({ length: 4096 }, (_, i) => `/${'x'.repeat(4000)}/${i}`);
+  const deep = Array.from({ length: 2048 }, (_, i) => '/a'.repeat(i + 1));
+  let t0 = performance.now();
+  assert.equal(minimalPaths(wide).length, 4096);
+  const wideMs = performance.now() - t0;
+  t0 = performance.now();
+  assert.deepEqual(minimalPaths(deep), ['/a']);
+  const deepMs = performance.now() - t0;
+  assert.ok(wideMs < 2000 && deepMs < 2000, `wide ${wideMs.toFixed(0)} ms, deep ${deepMs.toFixed(0)} ms`);
+});
+
+test('exotic objects: throwing traps, revoked Proxies, keys without properties and getters are refused naming the field; nothing is read twice', () => {
+  const boom = () => { throw new Error('trap'); };
+  const revoked = (target) => { const r = Proxy.revocable(target, {}); r.revoke(); return r.proxy; };
+  const cases = [
+    ['ownKeys throws', new Proxy({ net: false }, { ownKeys: boom }), ''],
+    ['getPrototypeOf throws', new Proxy({}, { getPrototypeOf: boom }), ''],
+    ['getOwnPropertyDescriptor throws', new Proxy({ net: false }, { getOwnPropertyDescriptor: boom }), 'net'],
+    ['throws a revoked Proxy', new Proxy({ net: false }, { ownKeys() { throw revoked({}); } }), ''],
+    ['throws an Error whose message getter throws', new Proxy({ net: false }, { ownKeys() { const e = new Error(); Object.defineProperty(e, 'message', { get: boom }); throw e; } }), ''],
+    ['revoked policy', revoked({}), ''],
+    ['revoked net', { net: revoked({}) }, 'net'],
+    ['revoked fs.write', { fs: { write: revoked([]) } }, 'fs.write'],
+    ['revoked childProcess', { childProcess: revoked([]) }, 'childProcess'],
+    ['revoked addons', { addons: revoked({}) }, 'addons'],
+    ['revoked mode', { mode: revoked({}) }, 'mode'],
+    ['ownKeys lists a key with no property', new Proxy({ net: false }, { ownKeys: () => ['net', 'fs'] }), 'fs'],
+    ['ownKeys lists an unknown key with no property', new Proxy({}, { ownKeys: () => ['bogus'] }), 'bogus'],
+    ['array index descriptor throws', { net: { connect: new Proxy(['localhost'], { getOwnPropertyDescriptor: (t, k) => (k === '0' ? boom() : Reflect.getOwnPropertyDescriptor(t, k)) }) } }, 'net.connect[0]'],
+    ['a getter that throws', Object.defineProperty({}, 'net', { get: boom, enumerable: true }), 'net'],
+    ['a getter on an unknown key', Object.defineProperty({}, 'bogus', { get: boom, enumerable: true }), 'bogus'],
+  ];
+  for (const [label, policy, field] of cases) {
+    assertPolicyError(policyErrorOf(() => validatePolicy(policy)), field, `validate: ${label}`);
+    assertPolicyError(policyErrorOf(() => normalizePolicy(policy, CTX)), field, `normalize: ${label}`);
+  }
+
+  // A get trap that throws is never reached: properties are read by descriptor.
+  const noGet = new Proxy({ net: { connect: ['localhost:80'] }, fs: { write: ['/tmp'] } }, { get: boom });
+  assert.deepEqual(validatePolicy(noGet), { net: { connect: ['localhost:80'] }, fs: { write: ['/tmp'] } });
+
+  // Each property is read once; a Proxy that answers differently the second
+  // time cannot make normalize see another value than validate checked.
+  const reads = new Map();
+  const count = (tag) => (t, k) => {
+    const key = `${tag}.${String(k)}`;
+    reads.set(key, (reads.get(key) ?? 0) + 1);
+    if (reads.get(key) > 1 && k === '0') return { value: '/', writable: true, enumerable: true, configurable: true };
+    if (reads.get(key) > 1 && k === 'addons') return { value: true, writable: true, enumerable: true, configurable: true };
+    return Reflect.getOwnPropertyDescriptor(t, k);
+  };
+  const fickle = new Proxy({ addons: false, fs: { write: new Proxy(['/tmp/a'], { getOwnPropertyDescriptor: count('write') }) } }, { getOwnPropertyDescriptor: count('policy') });
+  const n = normalizePolicy(fickle, CTX);
+  assert.equal(n.addons, false);
+  assert.deepEqual(n.fs.write, ['/tmp/a']);
+  for (const [k, c] of reads) assert.equal(c, 1, `${k} read ${c} times`);
+  assert.ok(reads.has('policy.addons') && reads.has('write.0') && reads.has('write.length'), [...reads.keys()].join(' '));
+
+  // A getter is refused without being called.
+  let called = 0;
+  const withGetter = { fs: Object.defineProperty({}, 'write', { get() { called++; return ['/tmp']; }, enumerable: true }) };
+  assertPolicyError(policyErrorOf(() => normalizePolicy(withGetter, CTX)), 'fs.write', 'getter');
+  assert.equal(called, 0, 'the getter was not called');
+});
+
+test('childProcess entries name files: "." and ".." on the way are normalized away, not at the end', () => {
+  const n = normalizePolicy({ childProcess: ['/usr/bin/../bin/git', '$NODE/bin/node', './bin/../tool'] }, CTX);
+  assert.deepEqual(n.childProcess, ['/home/u/app/tool', '/usr/bin/git', '/usr/local/bin/node']);
 });
 
 test('validatePolicy returns a snapshot of the data it checked', () => {
