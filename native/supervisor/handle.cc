@@ -406,7 +406,7 @@ static Decision DecideOne(Call& c, Msg& m, std::vector<int>* hosts) {
   if (!bind && d.addr.family == 4 && d.addr.b[0] == 127 && d.addr.b[1] == 0 && d.addr.b[2] == 0 && d.addr.b[3] == 1) {
     // the self-test pair: one port we hold listening (allowed), one bound only (denied)
     if (g_selftestAllow && d.port == g_selftestAllow) return Decision::kAllow;
-    if (g_selftestDeny && d.port == g_selftestDeny) return Decision::kDeny;
+    if (g_selftestDeny && d.port == g_selftestDeny) { c.selftest = true; return Decision::kDeny; }
   }
   Decision v = CheckInet(*g_rules, bind ? kBind : kConnect, proto, d.addr, d.port, hosts);
   if (v == Decision::kAllow && !NarrowInet(bind ? kBind : kConnect, proto, d.addr, d.port)) return Decision::kDeny;
@@ -519,13 +519,17 @@ static bool Finish(Call& c, bool final) {
   if (d == Decision::kResolve && !final) return false;
   bool allow = d == Decision::kAllow;
   if (g_rules->audit) {
-    if (!allow) Report(c, true);
+    // Audit only, never on the enforce path: CONTINUE lets the kernel run the call as the
+    // target made it, re-reading its memory (a racing thread could change the address after
+    // our check — acceptable where nothing is being denied anyway). The report names what
+    // we read. The self-test's denial is ours, not the application's: not reported.
+    if (!allow && !c.selftest) Report(c, true);
     Send(c.n.id, 0, 0, kSECCOMP_USER_NOTIF_FLAG_CONTINUE);
     Cleanup(c);
     return true;
   }
   if (!allow) {
-    Report(c, false);
+    if (!c.selftest) Report(c, false);
     Send(c.n.id, 0, g_rules->denyErrno);
     Cleanup(c);
     return true;

@@ -88,9 +88,56 @@ test('supervisor: a denial is reported to the process as { resource, syscall, pi
     assert.equal(v.syscall, 'connect');
     assert.equal(v.permission, 'Net');
     assert.equal(v.pid, o.pid);
+    assert.equal(v.audit, false);
+    assert.equal(o.seen.length, 1, `only the denial is reported (not the self-test's probe): ${JSON.stringify(o.seen)}`);
     assert.equal(srv.connections(), 0);
   } finally {
     await srv.close();
+  }
+});
+
+test('supervisor: audit mode goes through it — the would-be-denied connect and datagram arrive, and each is reported (layer kernel, audit true); allowed ones are not', { skip }, async () => {
+  const srv = await recordingServer();
+  const other = await recordingServer({ host: '127.0.0.2' });
+  const udp = await udpServer();
+  try {
+    const r = await runChild(`
+      const dc = require('node:diagnostics_channel');
+      const seen = [];
+      dc.subscribe('blackbox-native:violation', (m) => { if (m.layer === 'kernel') seen.push(m); });
+      const report = bb.lockdown({ mode: 'audit', net: { connect: ['127.0.0.1:${srv.port}'] } });
+      const res = {
+        allowed: t.tcpConnect('127.0.0.1', ${srv.port}, 0, 'audit-allowed'),
+        audited: t.tcpConnect('127.0.0.2', ${other.port}, 0, 'audit-would-deny'),
+        udp: t.udpSend('127.0.0.1', ${udp.port}, 'audit-udp-would-deny'),
+      };
+      setTimeout(() => out({ layers: report.layers, warnings: report.warnings, res, seen, pid: process.pid }), 300);`);
+    assert.equal(r.status, 0, r.stderr);
+    const o = r.result;
+    assert.equal(o.layers.netSupervisor, true, 'audit runs the supervisor (its self-test passed)');
+    assert.ok(o.warnings.some((w) => /audit mode/.test(w) && /supervisor/.test(w)), o.warnings.join('\n'));
+    assert.deepEqual(o.res, { allowed: 0, audited: 0, udp: 0 });
+    await sleep(100);
+    assert.ok(srv.has('audit-allowed'), srv.text('|'));
+    assert.ok(other.has('audit-would-deny'), 'audit lets the kernel carry out the would-be-denied connect');
+    assert.ok(udp.got.includes('audit-udp-would-deny'));
+    const tcp = o.seen.filter((m) => m.resource === `127.0.0.2:${other.port}`);
+    assert.equal(tcp.length, 1, JSON.stringify(o.seen));
+    assert.equal(tcp[0].audit, true);
+    assert.equal(tcp[0].syscall, 'connect');
+    assert.equal(tcp[0].proto, 'tcp');
+    assert.equal(tcp[0].permission, 'Net');
+    assert.equal(tcp[0].pid, o.pid);
+    const d = o.seen.filter((m) => m.resource === `127.0.0.1:${udp.port}`);
+    assert.equal(d.length, 1, JSON.stringify(o.seen));
+    assert.equal(d[0].syscall, 'sendto');
+    assert.equal(d[0].proto, 'udp');
+    assert.equal(d[0].audit, true);
+    assert.equal(o.seen.length, 2, `nothing else is reported (not the allowed connect, not the self-test): ${JSON.stringify(o.seen)}`);
+  } finally {
+    await srv.close();
+    await other.close();
+    await udp.close();
   }
 });
 
