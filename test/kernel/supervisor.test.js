@@ -278,6 +278,60 @@ test('supervisor: killed from outside (even with a connect in flight), every tra
   }
 });
 
+// enforce() may fail after the helper was started (Landlock, seccomp, the attach, the
+// self-test). The seam: the addon's exports object is the one lockdown() uses, so the child
+// replaces one kernel step with a throwing one. Judged from outside: the helper's state in
+// /proc (a zombie once it exited: nothing reaps it) and the child's fd table.
+for (const [step, policy, expectErrno] of [
+  ['landlockRestrictAllThreads', '{ net: { connect: [`127.0.0.1:${SRV}`] } }', false],
+  ['seccompInstall', '{ net: { connect: [`127.0.0.1:${SRV}`] } }', false],
+  ['probeConnect', '{ net: { connect: [`127.0.0.1:${SRV}`] } }', true],
+]) {
+  test(`supervisor: when ${step} fails after the helper started, the helper exits and its control socket is closed`, { skip }, async () => {
+    const srv = await recordingServer();
+    try {
+      const r = await runChild(`
+        const fs = require('node:fs');
+        const SRV = ${srv.port};
+        const b = require('node-gyp-build')(${JSON.stringify(ROOT)});
+        const fds = () => fs.readdirSync('/proc/self/fd').length;
+        const sockets = () => fs.readdirSync('/proc/self/fd').filter((f) => { try { return fs.readlinkSync('/proc/self/fd/' + f).startsWith('socket:'); } catch { return false; } }).length;
+        const spawn = b.spawnSupervisor;
+        let helper = 0;
+        b.spawnSupervisor = (p) => { const s = spawn(p); helper = s.pid; return s; };
+        const orig = b['${step}'];
+        // probeConnect: the self-test's allowed probe "fails" (the supervisor is attached by then)
+        b['${step}'] = (...a) => { if ('${step}' === 'probeConnect') return -111; throw Object.assign(new Error('forced failure'), { code: 'EFORCED' }); };
+        const before = { fds: fds(), sockets: sockets() };
+        let err;
+        try { bb.lockdown(${policy}); } catch (e) { err = { code: e.code, message: e.message }; }
+        b['${step}'] = orig;
+        const state = () => { try { const s = fs.readFileSync('/proc/' + helper + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2).split(' ')[0]; } catch { return 'gone'; } };
+        const end = Date.now() + 3000;
+        const wait = () => {
+          const st = state();
+          if (st !== 'Z' && st !== 'gone' && Date.now() < end) return setTimeout(wait, 10);
+          out({ err, helper, state: st, before, after: { fds: fds(), sockets: sockets() }, connect: t.tcpConnect('127.0.0.1', SRV, 0, 'after-failure') });
+        };
+        wait();`);
+      assert.equal(r.status, 0, r.stderr);
+      const o = r.result;
+      assert.ok(o.err, 'lockdown threw');
+      assert.ok(o.helper > 0, 'the helper had been started');
+      assert.ok(o.state === 'Z' || o.state === 'gone', `the helper exited (state ${o.state})`);
+      assert.equal(o.after.sockets, o.before.sockets, 'no control socket left open');
+      assert.equal(o.after.fds, o.before.fds, 'no fd left open');
+      if (expectErrno) {
+        // the filter is in and its supervisor gone: trapped calls fail closed
+        assert.equal(o.connect, -38);
+        assert.equal(srv.connections(), 0);
+      }
+    } finally {
+      await srv.close();
+    }
+  });
+}
+
 test('supervisor: works as an unprivileged user (nobody)', { skip: skip || (process.getuid() !== 0 ? 'needs root to drop to nobody' : false) }, async () => {
   const srv = await recordingServer();
   try {
