@@ -47,7 +47,7 @@ test(`supervisor: ${N} connects while a thread flips the sockaddr between 127.0.
   const { allowed, denied, port } = await serverPair();
   try {
     // Control, no lockdown: the flipping is real, both servers are reached.
-    const ctl = await runChild(`out(t.raceConnect('127.0.0.1', '127.0.0.2', ${port}, 300));`);
+    const ctl = await runChild(`out(t.raceConnect('127.0.0.1', '127.0.0.2', ${port}, 1000));`);
     assert.equal(ctl.status, 0, ctl.stderr);
     assert.ok(ctl.result.allowedPeer > 0 && ctl.result.deniedPeer > 0, `unlocked control reaches both: ${JSON.stringify(ctl.result)}`);
     await sleep(100);
