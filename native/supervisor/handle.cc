@@ -661,7 +661,10 @@ void HandleOne(const SeccompNotif& n, std::list<Call>* deferred) {
   int pidfd = -1;
   int e = Prepare(c, &pidfd);
   if (e) {
-    if (e != -ENOENT) Send(n.id, 0, -e);
+    // Audit denies nothing: a call we could not even read (a task outside our pid namespace,
+    // a target that made itself non-dumpable) is left to the kernel as the target made it.
+    if (e != -ENOENT && g_rules->audit) Send(n.id, 0, 0, kSECCOMP_USER_NOTIF_FLAG_CONTINUE);
+    else if (e != -ENOENT) Send(n.id, 0, -e);
     Cleanup(c);
     return;
   }

@@ -332,6 +332,32 @@ for (const [step, policy, expectErrno] of [
   });
 }
 
+// Unprivileged, a target that made itself non-dumpable cannot be read by its supervisor
+// (process_vm_readv and pidfd_getfd need ptrace access): enforce mode fails closed (EPERM),
+// audit mode leaves the call to the kernel (it denies nothing).
+test('supervisor: a non-dumpable target (nobody) — enforce fails closed with EPERM, audit lets the call through', { skip: skip || (process.getuid() !== 0 ? 'needs root to drop to nobody' : false) }, async () => {
+  const srv = await recordingServer();
+  try {
+    const prctl = process.arch === 'x64' ? 157 : 167;
+    const code = (mode) => `
+      bb.lockdown({ mode: '${mode}', net: { connect: ['127.0.0.1:${srv.port}'] } });
+      const before = t.tcpConnect('127.0.0.1', ${srv.port}, 0, '${mode}-dumpable');
+      const nodump = t.syscall(${prctl}, 4, 0, 0, 0, 0); // PR_SET_DUMPABLE 0
+      out({ before, nodump, after: t.tcpConnect('127.0.0.1', ${srv.port}, 0, '${mode}-nodump') });`;
+    const e = await runChild(code('enforce'), { uid: 65534, gid: 65534, cwd: '/' });
+    assert.equal(e.status, 0, e.stderr);
+    assert.deepEqual(e.result, { before: 0, nodump: 0, after: -1 });
+    const a = await runChild(code('audit'), { uid: 65534, gid: 65534, cwd: '/' });
+    assert.equal(a.status, 0, a.stderr);
+    assert.deepEqual(a.result, { before: 0, nodump: 0, after: 0 });
+    await sleep(50);
+    assert.ok(srv.has('enforce-dumpable') && srv.has('audit-dumpable') && srv.has('audit-nodump'), srv.text('|'));
+    assert.equal(srv.has('enforce-nodump'), false, srv.text('|'));
+  } finally {
+    await srv.close();
+  }
+});
+
 test('supervisor: works as an unprivileged user (nobody)', { skip: skip || (process.getuid() !== 0 ? 'needs root to drop to nobody' : false) }, async () => {
   const srv = await recordingServer();
   try {
