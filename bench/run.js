@@ -19,6 +19,7 @@ const WORKLOADS = [
   ['floor', () => require('./floor')],
   ['fs', () => require('./fs')],
   ['connect', () => require('./connect')],
+  ['udp', () => require('./udp')],
   ['spawn', () => require('./spawn')],
   ['http', () => require('./http')],
   ['startup', () => require('./startup')],
@@ -135,7 +136,9 @@ function bounds(results) {
     }
   }
   const c = res('connect');
-  if (c) decompose('net.connect', c.extra.plainUsPerOp, 'net.connect ×2000', [['allow-all / plain', 'allow-all'], ['filter only / plain', 'compiled filter'], ['Landlock only / plain', 'Landlock'], ['guard only / plain', 'JS guard'], ['locked / plain', 'lockdown (all layers)']]);
+  if (c) decompose('net.connect', c.extra.plainUsPerOp, 'net.connect ×2000', [['allow-all / plain', 'allow-all'], ['Landlock only / plain', 'Landlock'], ['guard only / plain', 'JS guard'], ['locked (supervisor) / plain', 'lockdown with the connect supervisor (all layers)']]);
+  const u = res('udp');
+  if (u) decompose('dgram.send', u.extra.plainUsPerOp, u.rows[0].workload, [['locked (supervisor) / plain', 'lockdown with the connect supervisor (every send a round trip to it)']]);
   const sp = res('spawn');
   if (sp) decompose('spawnSync', sp.extra.plainUsPerOp, 'spawnSync true ×300', [['allow-all / plain', 'allow-all'], ['filter only / plain', 'compiled filter'], ['Landlock only / plain', 'Landlock'], ['guard only / plain', 'JS guard'], ['locked / plain', 'lockdown (all layers)']]);
   const st = res('startup');

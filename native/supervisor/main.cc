@@ -8,7 +8,9 @@
 //                                  (never SCM_RIGHTS: the target's sendmsg is already trapped)
 //                                  and answer "ok <selftest-allow-port> <selftest-deny-port>".
 //                                  Afterwards fd 3 carries violation reports (JSON lines) to
-//                                  the target and hints ("hint <name>") from it.
+//                                  the target and hints ("hint <name>") from it; "abort"
+//                                  (a failed lockdown) makes us exit until the target has
+//                                  sent "selftest-done".
 //
 // We exit when no filtered task is left (POLLHUP on the listener). If we die, every trapped
 // call fails with ENOSYS (the kernel detaches the notifier): fail closed.
@@ -239,6 +241,9 @@ int Serve(Session* s, std::vector<Extra>* extra) {
         std::string l = ctlbuf.substr(0, nl);
         ctlbuf.erase(0, nl + 1);
         if (l == "selftest-done") EndSelftest(s);
+        // The self-test failed: exit, so every trapped call fails (ENOSYS). Honoured only
+        // before "selftest-done": afterwards code in the target cannot stop us this way.
+        else if (l == "abort" && s->sa >= 0) _exit(75);
         else HandleCtlLine(l);
       }
       if (ctlbuf.size() > 65536) ctlbuf.clear();
@@ -289,7 +294,8 @@ static int Attach() {
   if (!ReadRuleTable(ctl, rules, &code)) return code;
   Reply(ctl, "ready");
   std::string line;
-  if (!ReadLine(ctl, &line)) return 0;  // the target gave up before installing its filter
+  // EOF or "abort": the target gave up (its Landlock or seccomp step failed); we exit.
+  if (!ReadLine(ctl, &line) || line == "abort") return 0;
   unsigned tgid = 0;
   int lfd = -1;
   if (sscanf(line.c_str(), "attach %u %d", &tgid, &lfd) != 2) { Reply(ctl, "err 22 bad attach line"); return 64; }

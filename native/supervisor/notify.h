@@ -31,7 +31,7 @@ struct Call {
   int memfd = -1;                 // /proc/<tid>/mem, opened before ID_VALID
   std::vector<Msg> msgs;
   bool blocking = false;
-  bool selftest = false;          // the self-test's denied probe (never reported)
+  bool selftest = false;          // the self-test's denied probe: answered, never reported
   int upto = -1;                  // sendmmsg: messages 0..upto-1 allowed (-1: all)
   uint64_t deadlineMs = 0;        // deferred: decide by then
   std::string resource, op, proto;

@@ -86,14 +86,15 @@ export function compile(policy: NormalizedPolicy, target: CompileTarget): Plan {
     seccomp = { arch: arch.name, rules, insns: g.insns, flags: supervisor ? SUPERVISED_FLAGS : SECCOMP_FLAGS, absent: g.absent };
   }
 
-  const coverage = supervisor
+  // Audit enforces nothing, with or without the supervisor: the coverage is audit's.
+  const coverage = supervisor && !audit
     ? supervisedCoverage(policy, computeCoverage(policy, { seccomp: seccomp !== null, landlock: ll, audit, launch: !!target.launch }))
     : computeCoverage(policy, { seccomp: seccomp !== null, landlock: ll, audit, launch: !!target.launch });
   const warnings: string[] = [];
   if (!linux) warnings.push(`no kernel layer on ${target.platform}${target.platform === 'linux' ? ' (the native addon is not available)' : ''}: every rule is enforced only by the JS layer, which native code, child processes and raw bindings bypass`);
   else if (!arch) warnings.push(`no seccomp compiler for this architecture: sockets, child processes and addons are enforced only by Landlock and the JS layer`);
   if (linux && arch && !supervisor && supervisorNeeded(policy) && target.supervisorUnavailable) warnings.push(`the connect supervisor cannot run here (${target.supervisorUnavailable}): per-destination network rules fall back to Landlock ports and the JS layer`);
-  if (audit) warnings.push('audit mode: the kernel denies nothing the policy covers; seccomp logs the calls it would deny (SECCOMP_RET_LOG) and the JS layer reports them');
+  if (audit) warnings.push(`audit mode: the kernel denies nothing the policy covers; seccomp logs the calls it would deny (SECCOMP_RET_LOG)${supervisor ? ', the connect supervisor reports each network call it would deny (layer \'kernel\')' : ''} and the JS layer reports them`);
   if (linux && !audit) warnings.push(...landlockDown.notes);
   for (const c of coverage) {
     if (c.status !== 'kernel' && c.note) warnings.push(c.note);

@@ -18,7 +18,8 @@ export interface SupervisorPlan {
 /** Is the supervisor what enforces this policy's network part? */
 export function supervisorNeeded(p: NormalizedPolicy): boolean {
   const { connect, listen, unix, dns } = p.net;
-  if (p.mode === 'audit') return false; // audit: seccomp logs, the JS layer reports
+  // Audit mode too: the supervisor is what can name the destination a call would have been
+  // denied for; it reports it and lets the kernel carry the call out (CONTINUE).
   return Array.isArray(connect) || (connect === false && dns) || Array.isArray(listen) || Array.isArray(unix);
 }
 
@@ -50,7 +51,7 @@ export interface SupervisorInputs {
 export function supervisorPlan(p: NormalizedPolicy, inp: SupervisorInputs): SupervisorPlan | null {
   if (!supervisorNeeded(p)) return null;
   const { connect, listen, unix, dns } = p.net;
-  const lines = ['mode enforce', `errno ${inp.denyErrno}`];
+  const lines = [`mode ${p.mode === 'audit' ? 'audit' : 'enforce'}`, `errno ${inp.denyErrno}`];
   const names: string[] = [];
   const wildcards: string[] = [];
   const add = (r: NetRule, ops: 'c' | 'b') => {
