@@ -518,12 +518,6 @@ static bool Finish(Call& c, bool final) {
   Decision d = Decide(c);
   if (d == Decision::kResolve && !final) return false;
   bool allow = d == Decision::kAllow;
-  if (c.selftest) {
-    // our own denied probe: denied in audit mode too, and nothing the process did to report
-    Send(c.n.id, 0, g_rules->denyErrno);
-    Cleanup(c);
-    return true;
-  }
   if (g_rules->audit) {
     // Audit only, never on the enforce path: CONTINUE lets the kernel run the call as the
     // target made it, re-reading its memory (a racing thread could change the address after

@@ -183,7 +183,9 @@ long ProbeConnect(int port) {
       char c;
       if (read(go, &c, 1) != 1) _exit(70);  // the parent gave up
       long a = ProbeConnect(s.allowPort), d = ProbeConnect(s.denyPort);
-      if ((a != 0 && a != -EINPROGRESS) || d != -EACCES) {
+      // audit mode lets the would-be-denied probe through: the bound-only port refuses it
+      bool deniedOk = d == -EACCES || (s.rules->audit && (d == -ECONNREFUSED || d == -EINPROGRESS));
+      if ((a != 0 && a != -EINPROGRESS) || !deniedOk) {
         Say(st, "S %ld %ld\n", a, d);
         _exit(70);
       }
