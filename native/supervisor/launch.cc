@@ -151,6 +151,10 @@ long ProbeConnect(int port) {
   // (it would fail closed anyway; this ends it instead of leaving it half-working).
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Fail(st, 5);
   if (getppid() != parent) _exit(70);  // we died before the prctl took effect
+  // We made ourselves non-dumpable (main.cc); the child inherited it, and a non-dumpable
+  // task's fds are out of pidfd_getfd's reach for an unprivileged parent. execve resets it
+  // for the command anyway.
+  prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   // The command starts with default dispositions and an empty mask (we ignore SIGPIPE and the
   // terminal's signals; SIG_IGN would survive execve).
   for (int sig = 1; sig < 65; sig++) signal(sig, SIG_DFL);
@@ -160,6 +164,9 @@ long ProbeConnect(int port) {
   close(kCtl);
   if (s.sa >= 0) close(s.sa);
   if (s.sd >= 0) close(s.sd);
+  // no_new_privs first: without CAP_SYS_ADMIN, landlock_restrict_self and seccomp both
+  // demand it (EPERM otherwise), and a setuid program exec'd later must not gain privileges.
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Fail(st, 2);
   if (sp.landlock && sp.procSelf) {
     // /proc/self resolves to the pid that execs the command (execve keeps it): the CLI could
     // not name it, not knowing the pid; the ruleset fd is shared with the CLI's copy.
@@ -171,7 +178,6 @@ long ProbeConnect(int port) {
   }
   if (sp.landlock && syscall(SYS_landlock_restrict_self, kRuleset, sp.landlockFlags) != 0) Fail(st, 1);
   close(kRuleset);
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Fail(st, 2);
   if (sp.seccomp) {
     struct sock_fprog prog;
     prog.len = static_cast<unsigned short>(sp.prog.size() / sizeof(struct sock_filter));
