@@ -2,7 +2,6 @@
 // prints the compiled plan for the same flags.
 
 import * as fs from 'node:fs';
-import { preview } from '../lockdown/lockdown';
 import { disassemble } from '../compile/bpf/assembler';
 import { syscallNames } from '../compile/bpf/arch';
 import { fsRightNames } from '../compile/landlock/rights';
@@ -90,6 +89,8 @@ function check(args: string[]): void {
   const file = o.source === 'flags' && args.length === 0 ? '(no policy: the strictest default)' : o.source;
   let plan;
   try {
+    // loaded here, not at the top: `run` must not pay for the JS guards it never installs
+    const { preview } = require('../lockdown/lockdown') as typeof import('../lockdown/lockdown');
     plan = preview(o.policy);
   } catch (e) {
     const err = e as { code?: string; message: string };

@@ -14,7 +14,7 @@ import type { Socket } from 'node:net';
 import { grantHint, capability } from '../policy/capabilities';
 import { supervisorPath } from '../enforce/binding';
 import { CommandError, launchSpec, planLaunch, REGISTER_PATH, resolveCommand, type Command } from '../lockdown/launch';
-import { parseReport, type KernelViolation } from '../lockdown/supervisor-channel';
+import { parseReport, type KernelViolation } from '../lockdown/reports';
 import type { Options } from './args';
 
 /** The exit code --exit-on-violation ends the command with (EX_CONFIG). */

@@ -11,8 +11,7 @@ import { normalizePolicy } from '../policy/normalize';
 import type { NormalizedPolicy, PathContext } from '../policy/types';
 import { loadBinding, PACKAGE_ROOT, type Binding } from '../enforce/binding';
 import { buildRuleset } from '../enforce/enforce';
-import { hostFacts, inode, packageRoot, pathContext, probe, type Probe } from './probe';
-import { supervisorInputs } from './lockdown';
+import { hostFacts, inode, packageRoot, pathContext, probe, supervisorInputs, type Probe } from './probe';
 
 export interface Command {
   /** The executable, absolute, as execve gets it. */

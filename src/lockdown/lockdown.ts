@@ -11,7 +11,7 @@ import { compile, type Plan } from '../compile/plan';
 import { defaultGrants } from '../compile/defaults';
 import { loadBinding, loadError, type Binding } from '../enforce/binding';
 import { enforce, type EnforceResult } from '../enforce/enforce';
-import { hostFacts, inode, pathContext, probe, type Probe } from './probe';
+import { hostFacts, inode, pathContext, probe, supervisorInputs, type Probe } from './probe';
 import { installGuards } from '../guards/install';
 import { setLockdownLayer } from '../guards/state';
 import { READ_RIGHTS, FS } from '../compile/landlock/rights';
@@ -19,18 +19,6 @@ import { setState, state, type LockdownReport } from './status';
 import { narrowSupervisor, openSupervisorChannel } from './supervisor-channel';
 import { supervisorPlan } from '../compile/supervisor';
 import { EACCES } from '../compile/bpf/constants';
-
-function realpathOrUndefined(p: string): string | undefined {
-  try { return fs.realpathSync(p); } catch { return undefined; }
-}
-
-/** What the supervisor's table needs from the file system (realpaths), gathered here: compile stays pure. */
-export function supervisorInputs(policy: NormalizedPolicy, p: Probe) {
-  if (!('path' in p.supervisor)) return { supervisorUnavailable: p.supervisor.unavailable };
-  const w = policy.fs.write;
-  const writeDirs = w === true ? true as const : w === false ? [] : w.map(realpathOrUndefined).filter((x): x is string => x !== undefined);
-  return { supervisor: { realpath: realpathOrUndefined, writeDirs } };
-}
 
 // Load the addon with the package, not inside lockdown(): dlopen and the
 // prebuild search are a millisecond lockdown() need not spend.

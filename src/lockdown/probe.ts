@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Binding } from '../enforce/binding';
 import { PACKAGE_ROOT, supervisorPath } from '../enforce/binding';
-import type { PathContext } from '../policy/types';
+import type { NormalizedPolicy, PathContext } from '../policy/types';
 import type { HostFacts } from '../compile/defaults';
 import { nodeArchToArch, type ArchName } from '../compile/bpf/arch';
 
@@ -111,3 +111,16 @@ export function inode(p: string): { dir: boolean } | undefined {
     return undefined;
   }
 }
+
+function realpathOrUndefined(p: string): string | undefined {
+  try { return fs.realpathSync(p); } catch { return undefined; }
+}
+
+/** What the supervisor's table needs from the file system (realpaths), gathered here: compile stays pure. */
+export function supervisorInputs(policy: NormalizedPolicy, p: Probe) {
+  if (!('path' in p.supervisor)) return { supervisorUnavailable: p.supervisor.unavailable };
+  const w = policy.fs.write;
+  const writeDirs = w === true ? true as const : w === false ? [] : w.map(realpathOrUndefined).filter((x): x is string => x !== undefined);
+  return { supervisor: { realpath: realpathOrUndefined, writeDirs } };
+}
+

@@ -6,19 +6,10 @@ import * as dc from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import { VIOLATION_CHANNEL } from '../guards/deny';
 import { setNameHinter } from '../guards/state';
+import { parseReport, type KernelViolation } from './reports';
 
-export interface KernelViolation {
-  permission: 'Net';
-  resource: string;
-  layer: 'kernel';
-  operation: string;
-  syscall: string;
-  proto: string;
-  pid: number;
-  tid: number;
-  errno: number;
-  audit: boolean;
-}
+export { parseReport, type KernelViolation };
+
 
 const channel = dc.channel(VIOLATION_CHANNEL);
 const recent: KernelViolation[] = [];
@@ -30,24 +21,6 @@ export function supervisorReports(): readonly KernelViolation[] {
 
 let live: net.Socket | null = null;
 
-/** One JSON report line of the supervisor (handle.cc Report), or null for anything else. */
-export function parseReport(line: string): KernelViolation | null {
-  let r: { type?: string; syscall?: string; op?: string; proto?: string; resource?: string; pid?: number; tid?: number; errno?: number; audit?: boolean };
-  try { r = JSON.parse(line); } catch { return null; }
-  if (!r || typeof r !== 'object' || r.type !== 'violation') return null;
-  return {
-    permission: 'Net',
-    resource: String(r.resource ?? ''),
-    layer: 'kernel',
-    operation: r.op === 'bind' ? 'listen' : 'connect',
-    syscall: String(r.syscall ?? ''),
-    proto: String(r.proto ?? ''),
-    pid: Number(r.pid),
-    tid: Number(r.tid),
-    errno: Number(r.errno),
-    audit: r.audit === true,
-  };
-}
 
 /**
  * A later lockdown narrows the live supervisor: it adds a layer every call must also pass
