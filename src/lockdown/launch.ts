@@ -11,7 +11,7 @@ import { normalizePolicy } from '../policy/normalize';
 import type { NormalizedPolicy, PathContext } from '../policy/types';
 import { loadBinding, PACKAGE_ROOT, type Binding } from '../enforce/binding';
 import { buildRuleset } from '../enforce/enforce';
-import { hostFacts, inode, packageRoot, pathContext, probe, supervisorInputs, type Probe } from './probe';
+import { hostFacts, inode, packageRoot, pathContext, probe, supervisorInputs, kernelTarget, type Probe } from './probe';
 
 export interface Command {
   /** The executable, absolute, as execve gets it. */
@@ -164,11 +164,7 @@ export function planLaunch(input: unknown, cmd: Command, ctx: PathContext = path
     node: cmd.node ? { ...facts, pid: undefined, nodeExecPath: nodeExe, appRoot: cmd.appRoot } : undefined,
   });
   const plan = compile(policy, {
-    platform: p.platform,
-    arch: p.arch,
-    landlockAbi: p.landlockAbi,
-    landlockErrata: p.landlockErrata,
-    kernel: p.kernel,
+    ...kernelTarget(p),
     defaults: grants,
     launch: true,
     ...supervisorInputs(policy, p),

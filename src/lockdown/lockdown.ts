@@ -11,7 +11,7 @@ import { compile, type Plan } from '../compile/plan';
 import { defaultGrants } from '../compile/defaults';
 import { loadBinding, loadError, type Binding } from '../enforce/binding';
 import { enforce, type EnforceResult } from '../enforce/enforce';
-import { hostFacts, inode, pathContext, probe, supervisorInputs, type Probe } from './probe';
+import { hostFacts, inode, pathContext, probe, supervisorInputs, kernelTarget, type Probe } from './probe';
 import { installGuards } from '../guards/install';
 import { setLockdownLayer } from '../guards/state';
 import { READ_RIGHTS, FS } from '../compile/landlock/rights';
@@ -111,11 +111,7 @@ export function lockdownWith(input: unknown, opts: LockdownOptions): LockdownRep
   const facts = hostFacts(ctx);
   const defaults = defaultGrants(policy, facts);
   const plan = compile(policy, {
-    platform: p.platform,
-    arch: p.arch,
-    landlockAbi: p.landlockAbi,
-    landlockErrata: p.landlockErrata,
-    kernel: p.kernel,
+    ...kernelTarget(p),
     defaults,
     // A second lockdown adds a filter, never a second listener (one per filter chain).
     ...(prev?.report.layers.netSupervisor || opts.launched ? {} : supervisorInputs(policy, p)),
@@ -174,11 +170,7 @@ export function preview(input?: unknown): Plan {
   const binding = loadBinding();
   const p = probe(binding);
   return compile(policy, {
-    platform: p.platform,
-    arch: p.arch,
-    landlockAbi: p.landlockAbi,
-    landlockErrata: p.landlockErrata,
-    kernel: p.kernel,
+    ...kernelTarget(p),
     defaults: defaultGrants(policy, hostFacts(ctx)),
     ...supervisorInputs(policy, p),
   });

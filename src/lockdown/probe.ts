@@ -8,6 +8,7 @@ import type { Binding } from '../enforce/binding';
 import { PACKAGE_ROOT, supervisorPath } from '../enforce/binding';
 import type { NormalizedPolicy, PathContext } from '../policy/types';
 import type { HostFacts } from '../compile/defaults';
+import type { CompileTarget } from '../compile/plan';
 import { nodeArchToArch, type ArchName } from '../compile/bpf/arch';
 
 export interface Probe {
@@ -124,3 +125,8 @@ export function supervisorInputs(policy: NormalizedPolicy, p: Probe) {
   return { supervisor: { realpath: realpathOrUndefined, writeDirs } };
 }
 
+
+/** The machine half of a compile target, from the probe. */
+export function kernelTarget(p: Probe): Pick<CompileTarget, 'platform' | 'arch' | 'landlockAbi' | 'landlockErrata' | 'kernel'> {
+  return { platform: p.platform, arch: p.arch, landlockAbi: p.landlockAbi, landlockErrata: p.landlockErrata, kernel: p.kernel };
+}

@@ -4,10 +4,9 @@
 // disk, exit codes and the one-line reports on stderr. Nothing here locks down the runner.
 const test = require('node:test');
 const assert = require('node:assert');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { ROOT, haveKernel, recordingServer, tempDir, sleep } = require('../helpers/harness');
+const { ROOT, haveKernel, runProcess, recordingServer, tempDir, sleep } = require('../helpers/harness');
 
 const BIN = path.join(ROOT, 'bin', 'blackbox.js');
 const skip = haveKernel();
@@ -17,26 +16,8 @@ const CURL = which('curl');
 const BASH = which('bash');
 
 /** Run `blackbox <args>`; resolves { status, signal, stdout, stderr }. Bounded. */
-function blackbox(args, { timeout = 20000, env, uid, gid, cwd, onSpawn } = {}) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      cwd: cwd ?? ROOT,
-      uid,
-      gid,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
-    if (onSpawn) onSpawn(child, () => stdout);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr });
-    });
-  });
+function blackbox(args, opts = {}) {
+  return runProcess(process.execPath, [BIN, ...args], opts);
 }
 
 const deniedLines = (stderr) => stderr.split('\n').filter((l) => l.startsWith('blackbox: denied'));

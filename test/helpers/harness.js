@@ -34,13 +34,13 @@ function prelude() {
 }
 
 /**
- * Run `code` (after the prelude) in a fresh node. Async so the parent's
- * loopback servers can accept while the child runs. Resolves with
- * { status, signal, stdout, stderr, result } where result is the last out({...}).
+ * Run `cmd args` to its end (bounded by `timeout`, then SIGKILL). Resolves with
+ * { status, signal, stdout, stderr, result } where result is the last out({...}) line.
+ * `onSpawn(child, stdout)` may drive the process while it runs (stdout() is what it printed).
  */
-function runChild(code, { timeout = 20000, env, args = [], cwd, uid, gid } = {}) {
+function runProcess(cmd, args, { timeout = 20000, env, cwd, uid, gid, onSpawn } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...args, '-e', `${prelude()}\n${code}`], {
+    const child = spawn(cmd, args, {
       env: { ...process.env, ...env },
       cwd: cwd ?? ROOT,
       uid,
@@ -52,6 +52,7 @@ function runChild(code, { timeout = 20000, env, args = [], cwd, uid, gid } = {})
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+    if (onSpawn) onSpawn(child, () => stdout);
     child.on('close', (status, signal) => {
       clearTimeout(timer);
       const lines = stdout.split('\n').filter((l) => l.startsWith('@@'));
@@ -60,6 +61,34 @@ function runChild(code, { timeout = 20000, env, args = [], cwd, uid, gid } = {})
       resolve({ status, signal, stdout, stderr, result });
     });
   });
+}
+
+/**
+ * Run `code` (after the prelude) in a fresh node. Async so the parent's
+ * loopback servers can accept while the child runs.
+ */
+function runChild(code, { args = [], ...opts } = {}) {
+  return runProcess(process.execPath, [...args, '-e', `${prelude()}\n${code}`], opts);
+}
+
+/** Why a private bind mount (unshare -m) is not possible here, or false. */
+function cannotUnshare(what) {
+  if (process.getuid?.() !== 0) return `needs root for a private ${what} (unshare -m + bind mount)`;
+  if (!['/usr/bin/unshare', '/bin/unshare'].some((p) => fs.existsSync(p))) return 'unshare(1) not installed';
+  return false;
+}
+
+/**
+ * Run `code` in a fresh node that sees `content` at `target` (e.g. /etc/hosts): a bind mount
+ * in a mount namespace of the child's own, so the machine's file is never touched. Root only.
+ */
+function runWithPrivateFile(target, content, code, opts = {}) {
+  const tmp = tempDir('bb-private-');
+  const file = path.join(tmp.dir, path.basename(target));
+  fs.writeFileSync(file, content);
+  const sh = `mount --bind "$0" ${target} && exec "$@"`;
+  return runProcess('unshare', ['-m', '--propagation', 'private', 'sh', '-c', sh, file, process.execPath, '-e', `${prelude()}\n${code}`], opts)
+    .finally(() => tmp.cleanup());
 }
 
 /**
@@ -115,4 +144,4 @@ function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-module.exports = { ROOT, TEST_ADDON, haveKernel, runChild, recordingServer, tempDir, sleep, spawnSync };
+module.exports = { ROOT, TEST_ADDON, haveKernel, runProcess, runChild, cannotUnshare, runWithPrivateFile, recordingServer, tempDir, sleep, spawnSync };

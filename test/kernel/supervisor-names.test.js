@@ -9,41 +9,14 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { ROOT, TEST_ADDON, haveKernel, tempDir, sleep } = require('../helpers/harness');
+const { ROOT, TEST_ADDON, haveKernel, cannotUnshare, runWithPrivateFile, tempDir, sleep } = require('../helpers/harness');
 
-function canUnshare() {
-  if (process.getuid() !== 0) return 'needs root for a private /etc/hosts (unshare -m + bind mount)';
-  if (!['/usr/bin/unshare', '/bin/unshare'].some((p) => fs.existsSync(p))) return 'unshare(1) not installed';
-  return false;
-}
-const skip = haveKernel() || canUnshare();
+const skip = haveKernel() || cannotUnshare('/etc/hosts');
 const NAME = 'bb-dual.blackbox.test';
 
 /** Run code in a fresh node whose /etc/hosts is `hosts` (a mount namespace of its own). */
 function runWithHosts(hosts, code, { timeout = 20000 } = {}) {
-  const tmp = tempDir('bb-hosts-');
-  const file = path.join(tmp.dir, 'hosts');
-  fs.writeFileSync(file, hosts);
-  const script = [
-    `const bb = require(${JSON.stringify(ROOT)});`,
-    `const t = require(${JSON.stringify(TEST_ADDON)});`,
-    `const out = (o) => process.stdout.write('\\n@@' + JSON.stringify(o) + '\\n');`,
-    code,
-  ].join('\n');
-  return new Promise((resolve) => {
-    const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', file, process.execPath, '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      tmp.cleanup();
-      const lines = stdout.split('\n').filter((l) => l.startsWith('@@'));
-      resolve({ status, stderr, result: lines.length ? JSON.parse(lines[lines.length - 1].slice(2)) : undefined });
-    });
-  });
+  return runWithPrivateFile('/etc/hosts', hosts, code, { timeout });
 }
 
 function counter(host, port) {
