@@ -4,7 +4,7 @@
 // `chunks` consecutive chunks. Prints { overallPerSec (all n / their time), bestPerSec (the
 // fastest chunk), maxMs (the slowest single connect, to spot SYN retransmits) }.
 const net = require('node:net');
-const { apply, seccompMode } = require('./variant');
+const { apply, chunked, seccompMode } = require('./variant');
 
 const [variant, portS, nS, warmS, chunksS] = process.argv.slice(2);
 const port = Number(portS);
@@ -35,15 +35,6 @@ async function loop(n) {
 (async () => {
   await loop(Number(warmS));
   maxMs = 0;
-  const n = Number(nS);
-  const chunks = Number(chunksS || 1);
-  const per = Math.ceil(n / chunks);
-  let total = 0;
-  let best = 0;
-  for (let k = 0; k < chunks; k++) {
-    const s = await loop(per);
-    total += s;
-    best = Math.max(best, per / s);
-  }
-  process.stdout.write(JSON.stringify({ variant, seccomp: seccompMode(), info, bestPerSec: best, overallPerSec: (per * chunks) / total, maxMs }) + '\n');
+  const rate = await chunked(loop, Number(nS), Number(chunksS || 1));
+  process.stdout.write(JSON.stringify({ variant, seccomp: seccompMode(), info, ...rate, maxMs }) + '\n');
 })().catch((e) => { console.error(e); process.exit(1); });

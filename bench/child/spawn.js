@@ -3,7 +3,7 @@
 // spawnSync('/usr/bin/true') n times, timed in `chunks` chunks. Prints { overallPerSec (all n
 // / their time), bestPerSec (the fastest chunk) }.
 const { spawnSync } = require('node:child_process');
-const { apply, seccompMode } = require('./variant');
+const { apply, chunked, seccompMode } = require('./variant');
 
 const [variant, nS, warmS, chunksS] = process.argv.slice(2);
 const info = apply(variant, { childProcess: ['/usr/bin/true'] });
@@ -17,14 +17,6 @@ function loop(n) {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 loop(Number(warmS));
-const n = Number(nS);
-const chunks = Number(chunksS || 1);
-const per = Math.ceil(n / chunks);
-let total = 0;
-let best = 0;
-for (let k = 0; k < chunks; k++) {
-  const s = loop(per);
-  total += s;
-  best = Math.max(best, per / s);
-}
-process.stdout.write(JSON.stringify({ variant, seccomp: seccompMode(), info, bestPerSec: best, overallPerSec: (per * chunks) / total }) + '\n');
+chunked(loop, Number(nS), Number(chunksS || 1)).then((rate) => {
+  process.stdout.write(JSON.stringify({ variant, seccomp: seccompMode(), info, ...rate }) + '\n');
+});

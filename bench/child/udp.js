@@ -5,7 +5,7 @@
 // sendmsg with a destination, so each one is a round trip to it. Prints { overallPerSec,
 // bestPerSec }.
 const dgram = require('node:dgram');
-const { apply, seccompMode } = require('./variant');
+const { apply, chunked, seccompMode } = require('./variant');
 
 const [variant, portS, nS, warmS, chunksS] = process.argv.slice(2);
 const port = Number(portS);
@@ -25,16 +25,7 @@ async function loop(n) {
 
 (async () => {
   await loop(Number(warmS));
-  const n = Number(nS);
-  const chunks = Number(chunksS || 1);
-  const per = Math.ceil(n / chunks);
-  let total = 0;
-  let best = 0;
-  for (let k = 0; k < chunks; k++) {
-    const s = await loop(per);
-    total += s;
-    best = Math.max(best, per / s);
-  }
+  const rate = await chunked(loop, Number(nS), Number(chunksS || 1));
   sock.close();
-  process.stdout.write(JSON.stringify({ variant, seccomp: seccompMode(), info, bestPerSec: best, overallPerSec: (per * chunks) / total }) + '\n');
+  process.stdout.write(JSON.stringify({ variant, seccomp: seccompMode(), info, ...rate }) + '\n');
 })().catch((e) => { console.error(e); process.exit(1); });

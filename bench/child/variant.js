@@ -100,4 +100,20 @@ function seccompMode() {
   }
 }
 
-module.exports = { apply, seccompMode, ROOT };
+/**
+ * Time `loop(per)` over `chunks` chunks of n calls: the best chunk's and the overall rate.
+ * `loop` returns seconds (a number, or a promise of one for async workloads).
+ */
+async function chunked(loop, n, chunks) {
+  const per = Math.ceil(n / chunks);
+  let total = 0;
+  let best = 0;
+  for (let k = 0; k < chunks; k++) {
+    const s = await loop(per);
+    total += s;
+    best = Math.max(best, per / s);
+  }
+  return { bestPerSec: best, overallPerSec: (per * chunks) / total };
+}
+
+module.exports = { chunked, apply, seccompMode, ROOT };
