@@ -3,7 +3,7 @@
 //   seccomp filter might refuse)  ->  no_new_privs + seccomp with TSYNC, last.
 // Nothing here decides policy: the plan says what, this says how.
 
-import type { Plan } from '../compile/plan';
+import type { Plan, SeccompPlan } from '../compile/plan';
 import type { LandlockPlan } from '../compile/landlock/plan';
 import { encode } from '../compile/bpf/assembler';
 import { maskForInode, RESTRICT_SELF } from '../compile/landlock/rights';
@@ -17,6 +17,8 @@ export interface EnforceResult {
   broadcast?: BroadcastResult;
   /** Threads Landlock could not be confirmed on (fail closed: the caller throws). */
   unconfirmed: number[];
+  /** Another filter in the chain holds a listener: the fallback filter (no supervisor) was installed. */
+  listenerBusy?: boolean;
   /** The live connect supervisor, after its self-test passed. */
   supervisor?: { pid: number; fd: number };
   elapsedMs: number;
@@ -119,7 +121,7 @@ export function buildRuleset(ll: LandlockPlan, b: Binding, inode: (p: string) =>
 /** How long the all-thread broadcast may wait for one straggling thread. */
 export const BROADCAST_TIMEOUT_MS = 2000;
 
-export function enforce(plan: Plan, b: Binding, inode: (p: string) => { dir: boolean } | undefined, helper?: string): EnforceResult {
+export function enforce(plan: Plan, b: Binding, inode: (p: string) => { dir: boolean } | undefined, helper?: string, fallback?: () => SeccompPlan | null): EnforceResult {
   const t0 = process.hrtime.bigint();
   const result: EnforceResult = { landlock: false, seccomp: false, missing: [], unconfirmed: [], elapsedMs: 0 };
   if (plan.supervisor && (!plan.seccomp || !helper)) throw supervisorFailure('the plan needs the supervisor but has no filter or helper');
@@ -150,7 +152,24 @@ export function enforce(plan: Plan, b: Binding, inode: (p: string) => { dir: boo
     if (plan.seccomp) {
       // NNP on this thread; TSYNC copies it to every thread it syncs.
       b.setNoNewPrivs();
-      const listener = b.seccompInstall(encode(plan.seccomp.insns), plan.seccomp.flags);
+      let listener: number;
+      try {
+        listener = b.seccompInstall(encode(plan.seccomp.insns), plan.seccomp.flags);
+      } catch (e) {
+        // EBUSY: a filter installed before ours (a container runtime's, another sandbox's)
+        // holds the one user-notification listener a filter chain may have. Landlock is in
+        // place already; the caller's fallback filter (no supervisor) still goes in, and the
+        // report says the per-destination rules are not the kernel's.
+        if (!(sup && fallback && (e as { code?: string }).code === 'EBUSY')) throw e;
+        abandonSupervisor(b, sup);
+        attached = true;
+        const f = fallback();
+        if (f) b.seccompInstall(encode(f.insns), f.flags);
+        result.seccomp = f !== null;
+        result.listenerBusy = true;
+        result.elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
+        return result;
+      }
       result.seccomp = true;
       if (sup) {
         // From here on network calls wait for the supervisor; if it is gone they get ENOSYS.

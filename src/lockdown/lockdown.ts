@@ -110,12 +110,14 @@ export function lockdownWith(input: unknown, opts: LockdownOptions): LockdownRep
 
   const facts = hostFacts(ctx);
   const defaults = defaultGrants(policy, facts);
-  const plan = compile(policy, {
-    ...kernelTarget(p),
-    defaults,
+  const target = { ...kernelTarget(p), defaults };
+  let plan = compile(policy, {
+    ...target,
     // A second lockdown adds a filter, never a second listener (one per filter chain).
     ...(prev?.report.layers.netSupervisor || opts.launched ? {} : supervisorInputs(policy, p)),
   });
+  const busy = 'another seccomp filter in this process holds the user-notification listener (EBUSY; one per filter chain)';
+  const fallback = () => compile(policy, { ...target, supervisorUnavailable: busy });
 
   // JS guards first: friendly errors for what the kernel is about to deny.
   // They answer to the same policy plus the default grants the kernel plan adds.
@@ -129,7 +131,8 @@ export function lockdownWith(input: unknown, opts: LockdownOptions): LockdownRep
   let res: EnforceResult | null = null;
   if (binding && (plan.landlock || plan.seccomp)) {
     try {
-      res = enforce(plan, binding, inode, 'path' in p.supervisor ? p.supervisor.path : undefined);
+      res = enforce(plan, binding, inode, 'path' in p.supervisor ? p.supervisor.path : undefined, () => fallback().seccomp);
+      if (res.listenerBusy) plan = fallback();
     } catch (cause) {
       // Everything before the first restrict call changes nothing; after it
       // the process stays at least as restricted as it got.

@@ -156,3 +156,40 @@ test('net.listen [":0"] — an ephemeral-port server listens; a fixed port is de
   assert.ok(r.result.port > 0);
   assert.equal(r.result.fixed, 'EACCES');
 });
+
+test('net: a filter from elsewhere that holds the seccomp listener — lockdown() still installs its own filter without the supervisor and says so; per-port rules stay the kernel\'s', { skip }, async () => {
+  const a = await recordingServer();
+  const other = await recordingServer();
+  try {
+    const r = await runChild(`
+      // what a container runtime or another sandbox may have done first: an allow-all filter
+      // with a user-notification listener (SECCOMP_FILTER_FLAG_NEW_LISTENER | TSYNC | TSYNC_ESRCH)
+      const k = require('node-gyp-build')(${JSON.stringify(require('node:path').join(__dirname, '..', '..'))});
+      const prog = Buffer.alloc(8);
+      prog.writeUInt16LE(0x06, 0);          // BPF_RET | BPF_K
+      prog.writeUInt32LE(0x7fff0000, 4);    // SECCOMP_RET_ALLOW
+      k.setNoNewPrivs();
+      const foreign = k.seccompInstall(prog, 8 | 1 | 16);
+      const report = bb.lockdown({ net: { connect: ['127.0.0.1:${a.port}'] } });
+      out({
+        foreign: foreign > 2,
+        layers: report.layers,
+        busy: report.warnings.some((w) => /EBUSY/.test(w)),
+        granted: t.tcpConnect('127.0.0.1', ${a.port}, 0, 'granted'),
+        otherPort: t.tcpConnect('127.0.0.1', ${other.port}, 0, 'other'),
+      });`);
+    assert.equal(r.status, 0, r.stderr);
+    const o = r.result;
+    assert.equal(o.foreign, true);
+    assert.equal(o.layers.seccomp, true);
+    assert.equal(o.layers.netSupervisor, false);
+    assert.equal(o.busy, true);
+    assert.equal(o.granted, 0);
+    assert.equal(o.otherPort, EACCES);
+    await sleep(100);
+    assert.ok(a.has('granted'));
+    assert.equal(other.connections(), 0);
+  } finally {
+    await Promise.all([a.close(), other.close()]);
+  }
+});
