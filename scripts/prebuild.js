@@ -81,6 +81,17 @@ function shipSupervisor(buildDir, destDir, stripBin) {
   return dest;
 }
 
+// The newest GLIBC_2.N a binary names (its version needs are in .dynstr): the oldest glibc a
+// prebuild runs on, printed so whoever packs sees it (the build host's glibc decides it).
+function glibcNeeded(file) {
+  const v = (fs.readFileSync(file).toString('latin1').match(/GLIBC_2\.\d+/g) || []).map((m) => Number(m.slice(8)));
+  return v.length ? `glibc >= 2.${Math.max(...v)}` : 'no glibc version needs';
+}
+
+function describe(dest) {
+  return fs.readdirSync(dest).map((f) => `${f} (${fs.statSync(path.join(dest, f)).size} bytes, ${glibcNeeded(path.join(dest, f))})`).join(', ');
+}
+
 // A prebuild left from an earlier run (another name, e.g. before the libc tag) could be the one
 // node-gyp-build picks; each arch's directory is made afresh.
 function clean(out, arch) {
@@ -93,7 +104,7 @@ async function buildHost(out) {
   await prebuildify({ cwd: root, out, arch });
   const dest = path.join(out, 'prebuilds', `${process.platform}-${arch}`);
   if (process.platform === 'linux') shipSupervisor(root, dest, process.env.PREBUILD_STRIP_BIN || 'strip');
-  console.log(`prebuild: ${path.relative(process.cwd(), dest) || dest}: ${fs.readdirSync(dest).join(', ')}`);
+  console.log(`prebuild: ${path.relative(process.cwd(), dest) || dest}: ${describe(dest)}`);
 }
 
 // Copy what binding.gyp needs (it resolves node-addon-api from its own directory).
@@ -126,7 +137,7 @@ async function buildCross(arch, out) {
     await prebuildify({ cwd: dir, out, arch, platform: 'linux', stripBin: tools.STRIP });
     const dest = path.join(out, 'prebuilds', `linux-${arch}`);
     shipSupervisor(dir, dest, tools.STRIP);
-    console.log(`prebuild: ${path.relative(process.cwd(), dest) || dest}: ${fs.readdirSync(dest).join(', ')} (cross-built with ${tools.CXX}; not run here)`);
+    console.log(`prebuild: ${path.relative(process.cwd(), dest) || dest}: ${describe(dest)}; cross-built with ${tools.CXX}, not run here`);
   } finally {
     for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
     fs.rmSync(dir, { recursive: true, force: true });
