@@ -32,6 +32,7 @@ export interface Binding {
 }
 
 export const PACKAGE_ROOT = path.join(__dirname, '..', '..');
+const SUPERVISOR = 'blackbox-supervisor';
 
 let cached: { binding: Binding | null; error: unknown } | undefined;
 
@@ -57,19 +58,38 @@ export function loadBinding(): Binding | null {
 }
 
 /**
- * The supervisor helper ships beside the addon node-gyp-build picked (prebuilds/<platform>/
- * or build/Release/). undefined when there is none.
+ * The connect supervisor executable. It ships beside the addon node-gyp-build picks: in
+ * prebuilds/<platform>-<arch>/ (scripts/prebuild.js copies it there, stripped) for a prebuilt
+ * install, in build/Release/ for a source build. The one beside the addon comes first (same
+ * build, same arch); then build/Release (a checkout after `npm run prebuild`, whose addon was
+ * moved into prebuilds/ while the helper stayed), then this platform's prebuild directory.
+ * All three are this package's own files, built for this machine's arch. undefined when
+ * there is none: lockdown() then reports netSupervisor: false and says why.
  */
 export function supervisorPath(): string | undefined {
   if (process.platform !== 'linux') return undefined;
+  const fs = require('node:fs') as typeof import('node:fs');
+  const candidates: string[] = [];
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const resolve = (require('node-gyp-build') as { resolve(dir: string): string }).resolve;
-    const p = path.join(path.dirname(resolve(PACKAGE_ROOT)), 'blackbox-supervisor');
-    return require('node:fs').existsSync(p) ? p : undefined;
+    candidates.push(path.join(path.dirname(resolve(PACKAGE_ROOT)), SUPERVISOR));
   } catch {
-    return undefined;
+    // no addon found: the fallbacks below still say whether a helper exists
   }
+  candidates.push(
+    path.join(PACKAGE_ROOT, 'build', 'Release', SUPERVISOR),
+    path.join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`, SUPERVISOR),
+  );
+  for (const p of candidates) {
+    try {
+      // A regular file we may execute (a directory or a non-executable copy would only fail later).
+      if (fs.statSync(p).isFile()) { fs.accessSync(p, fs.constants.X_OK); return p; }
+    } catch {
+      // next candidate
+    }
+  }
+  return undefined;
 }
 
 export function loadError(): unknown {
