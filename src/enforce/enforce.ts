@@ -17,8 +17,8 @@ export interface EnforceResult {
   broadcast?: BroadcastResult;
   /** Threads Landlock could not be confirmed on (fail closed: the caller throws). */
   unconfirmed: number[];
-  /** Another filter in the chain holds a listener: the fallback filter (no supervisor) was installed. */
-  listenerBusy?: boolean;
+  /** The plan wanted the supervisor but it could not be used (why): the fallback filter went in. */
+  supervisorUnavailable?: string;
   /** The live connect supervisor, after its self-test passed. */
   supervisor?: { pid: number; fd: number };
   elapsedMs: number;
@@ -121,11 +121,24 @@ export function buildRuleset(ll: LandlockPlan, b: Binding, inode: (p: string) =>
 /** How long the all-thread broadcast may wait for one straggling thread. */
 export const BROADCAST_TIMEOUT_MS = 2000;
 
-export function enforce(plan: Plan, b: Binding, inode: (p: string) => { dir: boolean } | undefined, helper?: string, fallback?: () => SeccompPlan | null): EnforceResult {
+export function enforce(plan: Plan, b: Binding, inode: (p: string) => { dir: boolean } | undefined, helper?: string, fallback?: (why: string) => SeccompPlan | null): EnforceResult {
   const t0 = process.hrtime.bigint();
   const result: EnforceResult = { landlock: false, seccomp: false, missing: [], unconfirmed: [], elapsedMs: 0 };
   if (plan.supervisor && (!plan.seccomp || !helper)) throw supervisorFailure('the plan needs the supervisor but has no filter or helper');
-  const sup = plan.supervisor ? startSupervisor(plan, b, helper!) : null;
+  let sup: { pid: number; fd: number } | null = null;
+  if (plan.supervisor) {
+    try {
+      sup = startSupervisor(plan, b, helper!);
+    } catch (e) {
+      // Nothing is restricted yet. A helper that cannot start here (e.g. a prebuilt one on
+      // an older glibc) costs the per-destination rules, not the lockdown: the filter
+      // without the supervisor goes in, and the report says why.
+      if (!fallback) throw e;
+      const why = `the connect supervisor did not start (${(e as Error).message})`;
+      result.supervisorUnavailable = why;
+      plan = { ...plan, supervisor: null, seccomp: fallback(why) };
+    }
+  }
 
   let attached = false;
   try {
@@ -163,10 +176,11 @@ export function enforce(plan: Plan, b: Binding, inode: (p: string) => { dir: boo
         if (!(sup && fallback && (e as { code?: string }).code === 'EBUSY')) throw e;
         abandonSupervisor(b, sup);
         attached = true;
-        const f = fallback();
+        const why = 'another seccomp filter in this process holds the user-notification listener (EBUSY; one per filter chain)';
+        const f = fallback(why);
         if (f) b.seccompInstall(encode(f.insns), f.flags);
         result.seccomp = f !== null;
-        result.listenerBusy = true;
+        result.supervisorUnavailable = why;
         result.elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
         return result;
       }

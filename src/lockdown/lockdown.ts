@@ -116,8 +116,7 @@ export function lockdownWith(input: unknown, opts: LockdownOptions): LockdownRep
     // A second lockdown adds a filter, never a second listener (one per filter chain).
     ...(prev?.report.layers.netSupervisor || opts.launched ? {} : supervisorInputs(policy, p)),
   });
-  const busy = 'another seccomp filter in this process holds the user-notification listener (EBUSY; one per filter chain)';
-  const fallback = () => compile(policy, { ...target, supervisorUnavailable: busy });
+  const fallback = (why: string) => compile(policy, { ...target, supervisorUnavailable: why });
 
   // JS guards first: friendly errors for what the kernel is about to deny.
   // They answer to the same policy plus the default grants the kernel plan adds.
@@ -131,8 +130,8 @@ export function lockdownWith(input: unknown, opts: LockdownOptions): LockdownRep
   let res: EnforceResult | null = null;
   if (binding && (plan.landlock || plan.seccomp)) {
     try {
-      res = enforce(plan, binding, inode, 'path' in p.supervisor ? p.supervisor.path : undefined, () => fallback().seccomp);
-      if (res.listenerBusy) plan = fallback();
+      res = enforce(plan, binding, inode, 'path' in p.supervisor ? p.supervisor.path : undefined, (why) => fallback(why).seccomp);
+      if (res.supervisorUnavailable) plan = fallback(res.supervisorUnavailable);
     } catch (cause) {
       // Everything before the first restrict call changes nothing; after it
       // the process stays at least as restricted as it got.

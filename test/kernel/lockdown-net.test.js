@@ -193,3 +193,35 @@ test('net: a filter from elsewhere that holds the seccomp listener — lockdown(
     await Promise.all([a.close(), other.close()]);
   }
 });
+
+test('net: a connect supervisor that cannot start (e.g. a prebuilt helper on an older glibc) — the lockdown goes on without it and says so; per-port rules stay the kernel\'s', { skip }, async () => {
+  const a = await recordingServer();
+  const other = await recordingServer();
+  try {
+    const r = await runChild(`
+      // the seam: the helper that starts is /bin/false, which exits before answering
+      const b = require(${JSON.stringify(require('node:path').join(__dirname, '..', '..', 'dist', 'enforce', 'binding'))}).loadBinding();
+      const real = b.spawnSupervisor;
+      b.spawnSupervisor = () => real.call(b, '/bin/false');
+      const report = bb.lockdown({ net: { connect: ['127.0.0.1:${a.port}'] } });
+      out({
+        layers: report.layers,
+        why: report.warnings.filter((w) => /did not start/.test(w)).length,
+        granted: t.tcpConnect('127.0.0.1', ${a.port}, 0, 'granted'),
+        otherPort: t.tcpConnect('127.0.0.1', ${other.port}, 0, 'other'),
+      });`);
+    assert.equal(r.status, 0, r.stderr);
+    const o = r.result;
+    assert.equal(o.layers.seccomp, true);
+    assert.ok(o.layers.landlock >= 4, 'Landlock with TCP ports (ABI 4)');
+    assert.equal(o.layers.netSupervisor, false);
+    assert.equal(o.why, 1);
+    assert.equal(o.granted, 0);
+    assert.equal(o.otherPort, EACCES);
+    await sleep(100);
+    assert.ok(a.has('granted'));
+    assert.equal(other.connections(), 0);
+  } finally {
+    await Promise.all([a.close(), other.close()]);
+  }
+});
