@@ -96,6 +96,9 @@ export function compile(policy: NormalizedPolicy, target: CompileTarget): Plan {
   if (linux && arch && !supervisor && supervisorNeeded(policy) && target.supervisorUnavailable) warnings.push(`the connect supervisor cannot run here (${target.supervisorUnavailable}): per-destination network rules fall back to Landlock ports and the JS layer`);
   if (audit) warnings.push(`audit mode: the kernel denies nothing the policy covers; seccomp logs the calls it would deny (SECCOMP_RET_LOG)${supervisor ? ', the connect supervisor reports each network call it would deny (layer \'kernel\')' : ''} and the JS layer reports them`);
   if (linux && !audit) warnings.push(...landlockDown.notes);
+  // Without a kernel layer the per-rule notes would speak of Landlock ABIs and seccomp, which
+  // mean nothing on this platform: each rule says plainly who enforces it.
+  if (!linux) for (const c of coverage) c.note = `${c.rule}: only the JS layer enforces this on ${target.platform}${target.platform === 'linux' ? ' without the native addon' : ''}`;
   for (const c of coverage) {
     if (c.status !== 'kernel' && c.note) warnings.push(c.note);
   }
@@ -127,7 +130,7 @@ function supervisedCoverage(p: NormalizedPolicy, base: Coverage[]): Coverage[] {
   return out;
 }
 
-const NET_JS = 'is enforced only by the JS layer (per-destination rules need the connect supervisor, not yet available)';
+const NET_JS = 'is enforced only by the JS layer (per-destination rules need the connect supervisor, which is not running here)';
 // Landlock's port rules cover TCP only; seccomp is what keeps UDP, MPTCP and raw sockets out.
 const NO_SECCOMP = (rule: string) => `${rule}: TCP by Landlock; without a seccomp filter, UDP, MPTCP and raw sockets are not restricted by the kernel`;
 
