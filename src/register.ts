@@ -11,6 +11,7 @@
 
 import * as fs from 'node:fs';
 import { lockdownWith, type LockdownOptions } from './lockdown/lockdown';
+import { setNameHinter } from './guards/state';
 
 function fail(msg: string): never {
   process.stderr.write(`blackbox-native/register: ${msg}\n`);
@@ -44,8 +45,15 @@ function launched(): LockdownOptions['launched'] {
 }
 
 const policy = readPolicy();
+const how = launched();
 try {
-  lockdownWith(policy, { launched: launched() });
+  lockdownWith(policy, { launched: how });
+  const hintFd = Number(process.env.BLACKBOX_HINT_FD);
+  if (how?.supervised && Number.isInteger(hintFd) && hintFd > 2) {
+    // `*.domain` rules: the launcher's supervisor admits a name below the domain once the JS
+    // layer names it (it resolves the name itself). Written before the connect it precedes.
+    setNameHinter((name) => { try { fs.writeSync(hintFd, `hint ${name}\n`); } catch { /* launcher gone: calls fail closed */ } });
+  }
 } catch (e) {
   const err = e as { code?: string; message: string };
   if (err.code === 'ERR_BLACKBOX_POLICY') fail(`${process.env.BLACKBOX_POLICY ? 'BLACKBOX_POLICY' : process.env.BLACKBOX_CONFIG ?? 'policy'}: ${err.message.replace(/^blackbox-native: /, '')}`);

@@ -39,6 +39,10 @@
 #include "kernel_notif.h"
 #include "serve.h"
 
+namespace sup {
+void HandleCtlLine(const std::string& line);  // handle.cc
+}
+
 #ifndef SYS_landlock_add_rule
 #define SYS_landlock_add_rule 445
 #endif
@@ -61,6 +65,7 @@ constexpr size_t kMaxLine = 4 << 20;  // a seccomp program of 4096 insns is 64 K
 
 struct Spec {
   bool supervise = false;
+  bool hintFd = false;    // give the command fd 3: a pipe for "hint <name>" lines (Node's JS layer)
   bool landlock = false;
   uint32_t landlockFlags = 0;
   uint64_t procSelf = 0;  // Landlock rights on the command's own /proc/<pid>
@@ -94,6 +99,7 @@ bool ReadSpec(Spec* sp, std::string* err) {
     const char* rest = sp1 == std::string::npos ? "" : line.c_str() + sp1 + 1;
     unsigned flags = 0;
     if (key == "supervise") sp->supervise = true;
+    else if (key == "hint-fd") sp->hintFd = true;
     else if (key == "landlock" && sscanf(rest, "%u", &flags) == 1) { sp->landlock = true; sp->landlockFlags = flags; }
     else if (key == "proc-self" && sscanf(rest, "%u", &flags) == 1) sp->procSelf = flags;
     else if (key == "seccomp") {
@@ -146,7 +152,7 @@ long ProbeConnect(int port) {
 }
 
 [[noreturn]] void Child(const Spec& sp, char* const* argv, char* const* envp, pid_t parent, int st, int go,
-                        const Session& s) {
+                        int hint, const Session& s) {
   // Killed with us: a supervised command must not outlive the process that answers its calls
   // (it would fail closed anyway; this ends it instead of leaving it half-working).
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Fail(st, 5);
@@ -162,6 +168,11 @@ long ProbeConnect(int port) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   close(kCtl);
+  if (hint >= 0) {
+    // fd 3 (the number the CLI put in BLACKBOX_HINT_FD), without O_CLOEXEC: the command keeps it
+    if (dup2(hint, kCtl) != kCtl) Fail(st, 7);
+    close(hint);
+  }
   if (s.sa >= 0) close(s.sa);
   if (s.sd >= 0) close(s.sd);
   // no_new_privs first: without CAP_SYS_ADMIN, landlock_restrict_self and seccomp both
@@ -217,6 +228,7 @@ const char* StepName(long step) {
     case 3: return "seccomp";
     case 5: return "pdeathsig";
     case 6: return "landlock_add_rule /proc/self";
+    case 7: return "hint fd";
     default: return "launch";
   }
 }
@@ -249,18 +261,23 @@ int Launch() {
     s.sd = SelftestSocket(false, &s.denyPort);
     if (s.sa < 0 || s.sd < 0) { Reply(kCtl, "err " + std::to_string(errno) + " selftest sockets"); return 70; }
   }
-  int stp[2], gop[2];
-  if (pipe2(stp, O_CLOEXEC) != 0 || pipe2(gop, O_CLOEXEC) != 0) { Reply(kCtl, "err " + std::to_string(errno) + " pipe2"); return 70; }
+  int stp[2], gop[2], hp[2] = {-1, -1};
+  if (pipe2(stp, O_CLOEXEC) != 0 || pipe2(gop, O_CLOEXEC) != 0 || (sp.hintFd && sp.supervise && pipe2(hp, O_CLOEXEC) != 0)) {
+    Reply(kCtl, "err " + std::to_string(errno) + " pipe2");
+    return 70;
+  }
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) { Reply(kCtl, "err " + std::to_string(errno) + " fork"); return 70; }
   if (pid == 0) {
     close(stp[0]);
     close(gop[1]);
-    Child(sp, argv.data(), envp.data(), parent, stp[1], gop[0], s);
+    if (hp[0] >= 0) close(hp[0]);
+    Child(sp, argv.data(), envp.data(), parent, stp[1], gop[0], hp[1], s);
   }
   close(stp[1]);
   close(gop[0]);
+  if (hp[1] >= 0) close(hp[1]);
   close(kRuleset);
   Reply(kCtl, "child " + std::to_string(pid));
 
@@ -344,6 +361,27 @@ int Launch() {
     reap(false);
     if (reaped) { close(pidfd); extra[1].fd = -1; }
   };
+  // Hints from the command are untrusted: only "hint <name>" lines pass (a hint can only make
+  // us resolve a name a *.domain rule covers); the rule table and narrowing stay the CLI's.
+  std::string hintbuf;
+  if (hp[0] >= 0) {
+    fcntl(hp[0], F_SETFL, fcntl(hp[0], F_GETFL) | O_NONBLOCK);
+    extra.push_back({hp[0], nullptr});
+    const size_t hi = extra.size() - 1;
+    extra[hi].on = [&, hi](short) {
+      char tmp[4096];
+      ssize_t n;
+      while ((n = read(hp[0], tmp, sizeof tmp)) > 0) hintbuf.append(tmp, static_cast<size_t>(n));
+      size_t nl;
+      while ((nl = hintbuf.find('\n')) != std::string::npos) {
+        std::string l = hintbuf.substr(0, nl);
+        hintbuf.erase(0, nl + 1);
+        if (l.compare(0, 5, "hint ") == 0) HandleCtlLine(l);
+      }
+      if (hintbuf.size() > 65536) hintbuf.clear();
+      if (n == 0) { close(hp[0]); extra[hi].fd = -1; }
+    };
+  }
   int rc = Serve(&s, &extra);
   // No filtered task is left; the command itself may still need reaping (its status may
   // not have been polled yet).

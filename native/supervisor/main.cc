@@ -249,9 +249,11 @@ int Serve(Session* s, std::vector<Extra>* extra) {
       if (ctlbuf.size() > 65536) ctlbuf.clear();
       StartResolves(&deferred);
     }
+    bool extraFired = false;
     for (size_t i = 0; i < nextra; i++) {
-      if (pf[3 + i].revents) (*extra)[i].on(pf[3 + i].revents);
+      if (pf[3 + i].revents) { (*extra)[i].on(pf[3 + i].revents); extraFired = true; }
     }
+    if (extraFired) StartResolves(&deferred);  // a hint may have named a host to resolve
     if (pf[1].revents & POLLIN) {
       char drain[64];
       while (read(g_wake[0], drain, sizeof drain) > 0) {}

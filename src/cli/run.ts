@@ -47,6 +47,8 @@ function commandEnv(opts: Options, cmd: Command, supervised: boolean): Record<st
     env.BLACKBOX_POLICY = JSON.stringify(opts.policy);
     delete env.BLACKBOX_CONFIG;
     env.BLACKBOX_LAUNCHED = supervised ? 'supervised' : '1';
+    if (supervised) env.BLACKBOX_HINT_FD = '3';
+    else delete env.BLACKBOX_HINT_FD;
   }
   return env;
 }

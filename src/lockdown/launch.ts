@@ -192,6 +192,8 @@ export function launchSpec(l: Launch, cmd: Command, env: Record<string, string>,
   }
   if (l.plan.seccomp) {
     if (l.plan.supervisor) lines.push('supervise');
+    // Node commands name `*.domain` hosts to the supervisor (src/register.ts) through fd 3
+    if (l.plan.supervisor && cmd.node) lines.push('hint-fd');
     lines.push(`seccomp ${l.plan.seccomp.flags} ${encode(l.plan.seccomp.insns).toString('hex')}`);
   }
   lines.push(`path ${hex(cmd.file)}`);

@@ -6,7 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { ROOT, haveKernel, runProcess, recordingServer, tempDir, sleep } = require('../helpers/harness');
+const { ROOT, haveKernel, runProcess, cannotUnshare, runWithPrivateFile, recordingServer, tempDir, sleep } = require('../helpers/harness');
 
 const BIN = path.join(ROOT, 'bin', 'blackbox.js');
 const skip = haveKernel();
@@ -269,4 +269,25 @@ test('check: flags compile like run (--json plan with the supervisor for a per-h
   assert.strictEqual(plan.policy.net.connect[0].value, '127.0.0.1');
   assert.deepStrictEqual(plan.policy.fs.write, ['/tmp']);
   assert.ok(plan.supervisor, 'a per-host rule is the supervisor\'s');
+});
+
+test('run: a *.domain rule works for a Node command — its JS layer names the host to the launcher\'s supervisor, which resolves it itself; other names are denied', { skip: skip || cannotUnshare('/etc/hosts') }, async () => {
+  const a = await recordingServer();
+  try {
+    const inner = `const net = require('node:net');
+      const go = (h) => new Promise((res) => { const s = net.connect(${a.port}, h, () => { s.end('TAG-' + h); res('ok'); }); s.on('error', (e) => res(e.code + ':' + e.layer)); });
+      (async () => { console.log(JSON.stringify({ api: await go('api.bb.test'), other: await go('api.other.test') })); })();`;
+    const r = await runWithPrivateFile('/etc/hosts', '127.0.0.1 localhost\n127.0.0.1 api.bb.test\n127.0.0.1 api.other.test\n', `
+      const r = require('node:child_process').spawnSync(process.execPath, [${JSON.stringify(BIN)}, 'run', '--allow-net=*.bb.test:${a.port}', '--', process.execPath, '-e', ${JSON.stringify(inner)}], { encoding: 'utf8', timeout: 20000 });
+      out({ status: r.status, stdout: r.stdout, stderr: r.stderr });`);
+    assert.equal(r.status, 0, r.stderr);
+    const o = r.result;
+    assert.equal(o.status, 0, o.stderr);
+    assert.deepEqual(JSON.parse(o.stdout.trim().split('\n').pop()), { api: 'ok', other: 'ERR_ACCESS_DENIED:js' });
+    await sleep(100);
+    assert.ok(a.has('TAG-api.bb.test'));
+    assert.ok(!a.has('TAG-api.other.test'));
+  } finally {
+    await a.close();
+  }
 });
