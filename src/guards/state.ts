@@ -5,7 +5,6 @@
 
 import { resolveFollow } from './paths';
 import type { NormalizedPolicy } from '../policy/types';
-import { intersect } from '../policy/intersect';
 
 export interface GuardLayer {
   policy: NormalizedPolicy;
@@ -34,7 +33,17 @@ export function setLockdownLayer(layer: GuardLayer): void {
   cache = undefined;
 }
 
+// policy/intersect is needed only once a guard() layer is stacked, so lockdown() alone does
+// not load it. It is required here, BEFORE the layer is pushed, never inside effective():
+// the CJS loader reads the file with the (guarded) fs.readFileSync, which calls
+// effective(); at this point the layers in force are the lockdown's alone (whose read
+// grants include this package, defaultGrants' selfRoot) or, when layers are stacked
+// already, the module is cached and nothing is read.
+let intersectFn: typeof import('../policy/intersect').intersect | undefined;
+
 export function pushGuard(policy: NormalizedPolicy): number {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  intersectFn ??= (require('../policy/intersect') as typeof import('../policy/intersect')).intersect;
   const id = nextId++;
   stack.push({ id, policy });
   cache = undefined;
@@ -67,7 +76,7 @@ function realList(list: string[]): string[] {
 export function effective(): Effective | null {
   if (cache !== undefined) return cache;
   let policy: NormalizedPolicy | null = lockdownLayer ? lockdownLayer.policy : null;
-  for (const g of stack) policy = policy ? intersect(policy, g.policy) : g.policy;
+  for (const g of stack) policy = policy ? intersectFn!(policy, g.policy) : g.policy;
   if (!policy) return (cache = null);
   const extraRead = lockdownLayer?.extraRead ?? [];
   const extraWrite = lockdownLayer?.extraWrite ?? [];

@@ -5,7 +5,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { lockdownError, policyError } from '../errors';
 import { normalizePolicy } from '../policy/normalize';
-import { intersect, widenings } from '../policy/intersect';
 import type { NormalizedPolicy } from '../policy/types';
 import { compile, type Plan } from '../compile/plan';
 import { defaultGrants } from '../compile/defaults';
@@ -95,6 +94,11 @@ export function lockdownWith(input: unknown, opts: LockdownOptions): LockdownRep
   const prev = state();
   let policy = requested;
   if (prev) {
+    // Only a second lockdown intersects: the first (and the preload's) does not load the
+    // module. Reading it now is allowed: the first lockdown grants this package's own files
+    // (defaultGrants: selfRoot), and stacked guard() layers loaded it already (state.ts).
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { intersect, widenings } = require('../policy/intersect') as typeof import('../policy/intersect');
     const wider = widenings(prev.policy, requested);
     if (wider.length > 0) {
       const w = wider[0];

@@ -76,6 +76,60 @@ test('a guard never loosens a lockdown', { skip }, async () => {
   }
 });
 
+// policy/intersect is loaded on first need (state.ts pushGuard, lockdown.ts second call),
+// i.e. after a lockdown whose fs.read does not list this package: the load must pass both
+// Landlock and the JS fs guard (the CJS loader reads with the guarded fs.readFileSync), and
+// the narrowing must then hold. Judged by the bytes and the file left on disk.
+test('after a lockdown with a restricted fs.read, guard() and a second lockdown still load their code and narrow', { skip }, async () => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bb-lazy-'));
+  const sub = path.join(dir, 'sub');
+  fs.mkdirSync(sub);
+  fs.writeFileSync(path.join(dir, 'outer.txt'), 'outer');
+  fs.writeFileSync(path.join(sub, 'inner.txt'), 'inner');
+  try {
+    const r = await runChild(`
+      const fs = require('node:fs');
+      const res = {};
+      const read = (f) => { try { return fs.readFileSync(f, 'utf8'); } catch (e) { return (e instanceof bb.PolicyViolation ? 'violation:' + e.layer : '') + e.code; } };
+      bb.lockdown({ fs: { read: [${JSON.stringify(dir)}], write: [${JSON.stringify(dir)}] } });
+      res.loadedEarly = Object.keys(require.cache).some((f) => f.endsWith('intersect.js'));
+      try {
+        const g = bb.guard({ fs: { read: [${JSON.stringify(sub)}], write: false } });
+        res.gInner = read(${JSON.stringify(path.join(sub, 'inner.txt'))});
+        res.gOuter = read(${JSON.stringify(path.join(dir, 'outer.txt'))});
+        try { fs.writeFileSync(${JSON.stringify(path.join(dir, 'g-write.txt'))}, 'x'); res.gWrite = 'written'; } catch (e) { res.gWrite = e.code; }
+        g.dispose();
+      } catch (e) { res.guardError = String(e && e.stack || e); }
+      res.afterOuter = read(${JSON.stringify(path.join(dir, 'outer.txt'))});
+      try {
+        bb.lockdown({ fs: { read: [${JSON.stringify(sub)}], write: false } });
+        res.second = 'ok';
+      } catch (e) { res.second = String(e && e.stack || e); }
+      res.kInner = read(${JSON.stringify(path.join(sub, 'inner.txt'))});
+      res.kOuterRaw = (() => { try { return require('node:fs').readFileSync(${JSON.stringify(path.join(dir, 'outer.txt'))}, 'utf8'); } catch (e) { return e.code; } })();
+      try { fs.writeFileSync(${JSON.stringify(path.join(sub, 'k-write.txt'))}, 'x'); res.kWrite = 'written'; } catch (e) { res.kWrite = e.code; }
+      out(res);`);
+    assert.equal(r.status, 0, r.stderr);
+    const o = r.result;
+    assert.equal(o.loadedEarly, false, 'a first lockdown does not load policy/intersect');
+    assert.equal(o.guardError, undefined);
+    assert.equal(o.gInner, 'inner');
+    assert.equal(o.gOuter, 'violation:jsERR_ACCESS_DENIED');
+    assert.equal(o.gWrite, 'ERR_ACCESS_DENIED');
+    assert.equal(o.afterOuter, 'outer', 'dispose() restores the lockdown layer');
+    assert.equal(o.second, 'ok');
+    assert.equal(o.kInner, 'inner');
+    assert.equal(o.kOuterRaw, 'ERR_ACCESS_DENIED');
+    assert.equal(o.kWrite, 'ERR_ACCESS_DENIED');
+    assert.equal(fs.existsSync(path.join(dir, 'g-write.txt')), false);
+    assert.equal(fs.existsSync(path.join(sub, 'k-write.txt')), false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('violations are published on diagnostics_channel blackbox-native:violation', { skip }, async () => {
   const r = await runChild(`${connectSnippet}
     const dc = require('node:diagnostics_channel');

@@ -2,8 +2,14 @@
 // Pure: callers pass the Node-style arch string (process.arch) in; nothing here reads it.
 
 import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_X86_64 } from './constants';
-import { AARCH64_SYSCALLS } from './syscalls/aarch64';
-import { X86_64_SYSCALLS } from './syscalls/x86_64';
+// The syscall tables load on first use: a lockdown compiles for one arch, so the other
+// table is never read there (it is for tests and `blackbox check --arch`).
+let x86_64: Record<string, number> | undefined;
+let aarch64: Record<string, number> | undefined;
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const x86_64Table = (): Record<string, number> => (x86_64 ??= (require('./syscalls/x86_64') as typeof import('./syscalls/x86_64')).X86_64_SYSCALLS);
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const aarch64Table = (): Record<string, number> => (aarch64 ??= (require('./syscalls/aarch64') as typeof import('./syscalls/aarch64')).AARCH64_SYSCALLS);
 
 export type ArchName = 'x86_64' | 'aarch64';
 
@@ -21,14 +27,14 @@ export const X86_64: Arch = Object.freeze({
   name: 'x86_64',
   auditArch: AUDIT_ARCH_X86_64,
   x32: true,
-  syscalls: X86_64_SYSCALLS,
+  get syscalls() { return x86_64Table(); },
 });
 
 export const AARCH64: Arch = Object.freeze({
   name: 'aarch64',
   auditArch: AUDIT_ARCH_AARCH64,
   x32: false,
-  syscalls: AARCH64_SYSCALLS,
+  get syscalls() { return aarch64Table(); },
 });
 
 export const ARCHES: readonly Arch[] = Object.freeze([X86_64, AARCH64]);
