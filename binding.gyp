@@ -66,5 +66,26 @@
         },
       ],
     }],
+    ['OS=="linux"', {
+      'targets': [
+        {
+          # native/hook/blackbox-hook.c: an LD_PRELOAD library for non-Node commands under
+          # `blackbox run`; it names kernel denials on stderr and never changes a call.
+          # Plain C, linked against libc/libdl only (no C++ runtime: it is loaded into
+          # arbitrary programs). Output: build/Release/blackbox-hook.so.
+          'target_name': 'blackbox-hook',
+          'type': 'loadable_module',
+          'product_prefix': '',
+          # node-gyp's addon.gypi sets product_extension 'node' for every loadable_module in
+          # its target_conditions; ours are evaluated after it, so the name stays .so.
+          'target_conditions': [['_type=="loadable_module"', {'product_extension': 'so'}]],
+          'sources': ['native/hook/blackbox-hook.c'],
+          'cflags!': ['-O3'],
+          'cflags': ['-std=gnu11', '-O2', '-fPIC', '-Wall', '-Wextra', '-Wno-unused-parameter'],
+          'ldflags': ['-Wl,--as-needed', '-nodefaultlibs'],
+          'libraries': ['-ldl', '-lc'],
+        },
+      ],
+    }],
   ],
 }
