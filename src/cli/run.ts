@@ -12,7 +12,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Socket } from 'node:net';
 import { grantHint, capability } from '../policy/capabilities';
-import { supervisorPath } from '../enforce/binding';
+import { hookPath, supervisorPath } from '../enforce/binding';
+import { cliGrants } from '../policy/flags';
 import { CommandError, launchSpec, planLaunch, REGISTER_PATH, resolveCommand, type Command } from '../lockdown/launch';
 import { parseReport, type KernelViolation } from '../lockdown/reports';
 import type { Options } from './args';
@@ -49,6 +50,21 @@ function commandEnv(opts: Options, cmd: Command, supervised: boolean): Record<st
     env.BLACKBOX_LAUNCHED = supervised ? 'supervised' : '1';
     if (supervised) env.BLACKBOX_HINT_FD = '3';
     else delete env.BLACKBOX_HINT_FD;
+  } else {
+    // Non-Node commands: the libc hook (native/hook) names the denials libc sees in the
+    // program's own stderr. Words only; the kernel layers are the boundary. The flags it
+    // prints come from the capability table; network lines are the supervisor's when it runs.
+    const hook = hookPath();
+    if (hook) {
+      env.LD_PRELOAD = env.LD_PRELOAD ? `${hook}:${env.LD_PRELOAD}` : hook;
+      const flag = (key: string) => cliGrants().find((g) => g.key === key)?.flag ?? key;
+      env.BLACKBOX_HOOK = [
+        `net=${flag('net.connect')}`, `listen=${flag('net.listen')}`, `fs.read=${flag('fs.read')}`,
+        `fs.write=${flag('fs.write')}`, `child=${flag('childProcess')}`, 'unix=net.unix in a --policy file',
+      ].join(';');
+      if (supervised) env.BLACKBOX_HOOK_SKIP = 'net';
+      else delete env.BLACKBOX_HOOK_SKIP;
+    }
   }
   return env;
 }

@@ -73,6 +73,8 @@ export function launchGrants(p: NormalizedPolicy, l: LaunchFacts): { grants: Def
   const out: DefaultGrant[] = l.node ? defaultGrants(p, { ...l.node, pid: undefined }) : [];
   const add = (path: string, access: number, why: string) => out.push({ path, access, why });
   if (!l.node && p.fs.write !== true) add('/dev/null', FS.WRITE_FILE | FS.READ_FILE, 'programs open /dev/null for their own children and daemons');
+  // the controlling terminal, as stdout already is (no ioctl right: no TIOCSTI input injection)
+  if (p.fs.write !== true) add('/dev/tty', FS.WRITE_FILE | FS.READ_FILE, 'shells and prompts open the controlling terminal');
   // execve opens the file with FMODE_READ | FMODE_EXEC, the interpreter too.
   for (const f of l.exec) add(f, FS.EXECUTE | FS.READ_FILE, 'the command blackbox run starts (its executable and interpreters)');
   if (p.fs.read === true) return { grants: out, procSelf: 0 };

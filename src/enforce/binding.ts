@@ -67,24 +67,33 @@ export function loadBinding(): Binding | null {
  * there is none: lockdown() then reports netSupervisor: false and says why.
  */
 export function supervisorPath(): string | undefined {
+  return shippedFile(SUPERVISOR, true);
+}
+
+/** The libc hook library (native/hook) `blackbox run` preloads into non-Node commands; found like the supervisor. */
+export function hookPath(): string | undefined {
+  return shippedFile('blackbox-hook.so', false);
+}
+
+function shippedFile(name: string, executable: boolean): string | undefined {
   if (process.platform !== 'linux') return undefined;
   const fs = require('node:fs') as typeof import('node:fs');
   const candidates: string[] = [];
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const resolve = (require('node-gyp-build') as { resolve(dir: string): string }).resolve;
-    candidates.push(path.join(path.dirname(resolve(PACKAGE_ROOT)), SUPERVISOR));
+    candidates.push(path.join(path.dirname(resolve(PACKAGE_ROOT)), name));
   } catch {
     // no addon found: the fallbacks below still say whether a helper exists
   }
   candidates.push(
-    path.join(PACKAGE_ROOT, 'build', 'Release', SUPERVISOR),
-    path.join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`, SUPERVISOR),
+    path.join(PACKAGE_ROOT, 'build', 'Release', name),
+    path.join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`, name),
   );
   for (const p of candidates) {
     try {
       // A regular file we may execute (a directory or a non-executable copy would only fail later).
-      if (fs.statSync(p).isFile()) { fs.accessSync(p, fs.constants.X_OK); return p; }
+      if (fs.statSync(p).isFile()) { fs.accessSync(p, executable ? fs.constants.X_OK : fs.constants.R_OK); return p; }
     } catch {
       // next candidate
     }

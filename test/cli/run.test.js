@@ -34,6 +34,8 @@ test('run: python3 under the default policy cannot reach a loopback server; the 
     const r = await blackbox(['run', '--allow-fs-read', '--', PYTHON, ...pyConnect([['127.0.0.1', srv.port]])]);
     assert.strictEqual(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^fail 127\\.0\\.0\\.1 ${srv.port} (EACCES|EPERM)$`, 'm'), r.stdout + r.stderr);
+    // the libc hook names it where libc got the errno (no supervisor runs under net: false)
+    assert.deepEqual(deniedLines(r.stderr), ['blackbox: denied net socket AF_INET/SOCK_STREAM (grant with --allow-net)']);
     await sleep(100);
     assert.strictEqual(srv.connections(), 0);
   } finally {
@@ -115,6 +117,8 @@ test('run: fs writes outside --allow-fs-write are denied by the kernel, inside t
     assert.ok(fs.existsSync(path.join(a.dir, 'f')));
     assert.strictEqual(fs.existsSync(path.join(b.dir, 'f')), false);
     assert.match(r.stdout, new RegExp(`denied ${b.dir} 13`));
+    const f = path.join(b.dir, 'f');
+    assert.deepEqual(deniedLines(r.stderr), [`blackbox: denied fs write ${f} (grant with --allow-fs-write=${f})`]);
   } finally {
     a.cleanup();
     b.cleanup();
