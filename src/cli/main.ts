@@ -108,7 +108,7 @@ function check(args: string[]): void {
   lines.push('');
   lines.push('rules:');
   for (const c of plan.coverage) {
-    const who = c.layers.filter((l) => l !== 'js');
+    const who = c.layers.filter((l) => l !== 'js').map((l) => (l === 'landlock' && plan.landlock ? `landlock ABI ${plan.landlock.abi}` : l));
     lines.push(`  ${c.rule}: ${c.status === 'kernel' ? 'kernel' : c.status === 'partial' ? 'partly kernel' : 'JS only'} (${who.length ? who.join(' + ') : 'no kernel layer'})`);
   }
   if (plan.landlock) {
