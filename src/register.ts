@@ -10,6 +10,7 @@
 // BLACKBOX_POLICY in a child changes nothing the kernel enforces).
 
 import * as fs from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { lockdownWith, type LockdownOptions } from './lockdown/lockdown';
 import { setNameHinter } from './guards/state';
 
@@ -44,18 +45,26 @@ function launched(): LockdownOptions['launched'] {
   return { supervised: mark === 'supervised' };
 }
 
-const policy = readPolicy();
-const how = launched();
-try {
-  lockdownWith(policy, { launched: how });
-  const hintFd = Number(process.env.BLACKBOX_HINT_FD);
-  if (how?.supervised && Number.isInteger(hintFd) && hintFd > 2) {
-    // `*.domain` rules: the launcher's supervisor admits a name below the domain once the JS
-    // layer names it (it resolves the name itself). Written before the connect it precedes.
-    setNameHinter((name) => { try { fs.writeSync(hintFd, `hint ${name}\n`); } catch { /* launcher gone: calls fail closed */ } });
+if (!isMainThread) {
+  // A Worker inherits the main thread's --require (NODE_OPTIONS), so this file runs there too:
+  // the thread already has the kernel layer, and a second lockdown from a Worker would only
+  // trip over its own guards. It gets the main thread's JS layer instead (a no-op when the
+  // worker preload ran already, or when the main thread never locked down).
+  require('./guards/worker-preload');
+} else {
+  const policy = readPolicy();
+  const how = launched();
+  try {
+    lockdownWith(policy, { launched: how });
+    const hintFd = Number(process.env.BLACKBOX_HINT_FD);
+    if (how?.supervised && Number.isInteger(hintFd) && hintFd > 2) {
+      // `*.domain` rules: the launcher's supervisor admits a name below the domain once the JS
+      // layer names it (it resolves the name itself). Written before the connect it precedes.
+      setNameHinter((name) => { try { fs.writeSync(hintFd, `hint ${name}\n`); } catch { /* launcher gone: calls fail closed */ } });
+    }
+  } catch (e) {
+    const err = e as { code?: string; message: string };
+    if (err.code === 'ERR_BLACKBOX_POLICY') fail(`${process.env.BLACKBOX_POLICY ? 'BLACKBOX_POLICY' : process.env.BLACKBOX_CONFIG ?? 'policy'}: ${err.message.replace(/^blackbox-native: /, '')}`);
+    throw e;
   }
-} catch (e) {
-  const err = e as { code?: string; message: string };
-  if (err.code === 'ERR_BLACKBOX_POLICY') fail(`${process.env.BLACKBOX_POLICY ? 'BLACKBOX_POLICY' : process.env.BLACKBOX_CONFIG ?? 'policy'}: ${err.message.replace(/^blackbox-native: /, '')}`);
-  throw e;
 }
