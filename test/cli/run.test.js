@@ -296,17 +296,21 @@ test('run: a *.domain rule works for a Node command — its JS layer names the h
   }
 });
 
-test('run: a Worker in a Node command gets the JS layer once (the inherited preload does not lock down again) and its denied connect is ERR_ACCESS_DENIED', { skip }, async () => {
+test('run and preload: a Worker in a Node command gets the JS layer once (the inherited preload does not lock down again) and its denied connect is ERR_ACCESS_DENIED', { skip }, async () => {
   const srv = await recordingServer();
   try {
     const code = `const { Worker } = require('node:worker_threads');
       const w = new Worker("require('node:net').connect(${srv.port}, '127.0.0.1').on('error', (e) => console.log('WORKER', e.code, e.layer))", { eval: true });
       w.on('exit', (c) => console.log('EXIT', c));`;
-    const r = await blackbox(['run', '--', process.execPath, '-e', code]);
+    const viaRun = await blackbox(['run', '--', process.execPath, '-e', code]);
+    // and the preload on its own (node --require blackbox-native/register)
+    const viaPreload = await runProcess(process.execPath, ['--require', path.join(ROOT, 'dist', 'register.js'), '-e', code], { env: { BLACKBOX_POLICY: '{"net":false}' } });
+    for (const r of [viaRun, viaPreload]) {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /WORKER ERR_ACCESS_DENIED js/);
     assert.match(r.stdout, /EXIT 0/);
     assert.doesNotMatch(r.stderr, /Warning|no kernel layer/, r.stderr);
+    }
     await sleep(100);
     assert.equal(srv.connections(), 0);
   } finally {
