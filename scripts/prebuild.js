@@ -70,15 +70,20 @@ function strip(stripBin, file) {
   if (r.status !== 0) throw new Error(`${stripBin} --strip-all ${file} failed (status ${r.status}, ${r.error || ''})`);
 }
 
-// The supervisor is built by the same node-gyp run as the addon; copy it beside the prebuild.
+// The supervisor and the libc hook (native/hook, preloaded by `blackbox run` into non-Node
+// commands) are built by the same node-gyp run as the addon; copy both beside the prebuild,
+// stripped (--strip-all keeps a shared object's dynamic symbols, which the hook's wrappers are).
+const HOOK = 'blackbox-hook.so';
 function shipSupervisor(buildDir, destDir, stripBin) {
-  const src = path.join(buildDir, 'build', 'Release', SUPERVISOR);
-  if (!fs.existsSync(src)) throw new Error(`no ${src}: binding.gyp did not build the supervisor`);
-  const dest = path.join(destDir, SUPERVISOR);
-  fs.copyFileSync(src, dest);
-  fs.chmodSync(dest, 0o755);
-  strip(stripBin, dest);
-  return dest;
+  for (const [name, mode] of [[SUPERVISOR, 0o755], [HOOK, 0o644]]) {
+    const src = path.join(buildDir, 'build', 'Release', name);
+    if (!fs.existsSync(src)) throw new Error(`no ${src}: binding.gyp did not build ${name}`);
+    const dest = path.join(destDir, name);
+    fs.copyFileSync(src, dest);
+    fs.chmodSync(dest, mode);
+    strip(stripBin, dest);
+  }
+  return path.join(destDir, SUPERVISOR);
 }
 
 // The newest GLIBC_2.N a binary names (its version needs are in .dynstr): the oldest glibc a

@@ -75,8 +75,8 @@ function listen(host, port) {
 }
 
 const PACKAGE_PATHS = [/^package\.json$/, /^README\.md$/, /^CHANGELOG\.md$/, /^LICENSE$/, /^binding\.gyp$/,
-  /^bin\/[\w.-]+\.js$/, /^esm\/[\w.-]+\.mjs$/, /^dist\/[\w/.-]+\.(js|d\.ts)$/, /^native\/[\w/.-]+\.(cc|h)$/,
-  /^prebuilds\/linux-(x64|arm64)\/(blackbox-native\.glibc\.node|blackbox-supervisor)$/];
+  /^bin\/[\w.-]+\.js$/, /^esm\/[\w.-]+\.mjs$/, /^dist\/[\w/.-]+\.(js|d\.ts)$/, /^native\/[\w/.-]+\.(cc|h|c)$/,
+  /^prebuilds\/linux-(x64|arm64)\/(blackbox-native\.glibc\.node|blackbox-supervisor|blackbox-hook\.so)$/];
 
 test('tarball installs from prebuild without a toolchain, ships the connect supervisor, and locks down', { skip: !supported && 'Linux x64 only', timeout: 150_000 }, async (t) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bb-pack-'));
@@ -125,7 +125,7 @@ test('tarball installs from prebuild without a toolchain, ships the connect supe
   t.diagnostic(`prebuilds: ${files.filter((f) => f.startsWith('prebuilds/')).join(', ')}`);
   const stray = files.filter((f) => !PACKAGE_PATHS.some((re) => re.test(f)));
   assert.deepStrictEqual(stray, [], 'files in the tarball that should not ship (build/ intermediates, tests, fixtures…)');
-  for (const f of ['prebuilds/linux-x64/blackbox-native.glibc.node', 'prebuilds/linux-x64/blackbox-supervisor', 'native/stub.cc', 'binding.gyp', 'dist/index.js']) {
+  for (const f of ['prebuilds/linux-x64/blackbox-native.glibc.node', 'prebuilds/linux-x64/blackbox-supervisor', 'prebuilds/linux-x64/blackbox-hook.so', 'native/stub.cc', 'binding.gyp', 'dist/index.js']) {
     assert.ok(files.includes(f), `${f} missing from the tarball`);
   }
   if (cross) assert.ok(files.includes('prebuilds/linux-arm64/blackbox-supervisor'), 'arm64 supervisor missing');
