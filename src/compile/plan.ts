@@ -12,7 +12,7 @@ import {
 } from './bpf/constants';
 import { supervisorNeeded, supervisorPlan, type SupervisorInputs, type SupervisorPlan } from './supervisor';
 import { generate } from './seccomp/codegen';
-import { seccompRules, socketNeeds, type SyscallRule } from './seccomp/rules';
+import { ioUringWarning, seccompRules, socketNeeds, type SyscallRule } from './seccomp/rules';
 import { downgradeLandlock, idealLandlockPlan, landlockPorts, type DefaultGrant, type LandlockPlan } from './landlock/plan';
 
 export interface CompileTarget {
@@ -29,6 +29,8 @@ export interface CompileTarget {
   supervisor?: Omit<SupervisorInputs, 'denyErrno'>;
   /** Why it cannot, for the report. */
   supervisorUnavailable?: string;
+  /** io_uring rings made before lockdown that stay usable (preflight accepted them as libuv's). */
+  ioUringFds?: readonly number[];
 }
 
 export interface SeccompPlan {
@@ -78,7 +80,7 @@ export function compile(policy: NormalizedPolicy, target: CompileTarget): Plan {
   const arch = linux && target.arch ? archByName(target.arch) : undefined;
   const supervisor = arch && target.supervisor ? supervisorPlan(policy, { ...target.supervisor, denyErrno: EACCES }) : null;
   if (arch) {
-    const rules = seccompRules(policy, { landlockFs, supervisor: supervisor?.trap ?? null });
+    const rules = seccompRules(policy, { landlockFs, supervisor: supervisor?.trap ?? null, ioUringFds: target.ioUringFds ?? [] });
     const g = generate(rules, arch);
     seccomp = { arch: arch.name, rules, insns: g.insns, flags: supervisor ? SUPERVISED_FLAGS : SECCOMP_FLAGS, absent: g.absent };
   }
@@ -90,6 +92,7 @@ export function compile(policy: NormalizedPolicy, target: CompileTarget): Plan {
   if (!linux) warnings.push(`no kernel layer on ${target.platform}${target.platform === 'linux' ? ' (the native addon is not available)' : ''}: every rule is enforced only by the JS layer, which native code, child processes and raw bindings bypass`);
   else if (!arch) warnings.push(`no seccomp compiler for this architecture: sockets, child processes and addons are enforced only by Landlock and the JS layer`);
   if (linux && arch && !supervisor && supervisorNeeded(policy) && target.supervisorUnavailable) warnings.push(`the connect supervisor cannot run here (${target.supervisorUnavailable}): per-destination network rules fall back to Landlock ports and the JS layer`);
+  if (seccomp && (target.ioUringFds?.length ?? 0) > 0) warnings.push(ioUringWarning(target.ioUringFds!));
   if (audit) warnings.push('audit mode: the kernel denies nothing the policy covers; seccomp logs the calls it would deny (SECCOMP_RET_LOG) and the JS layer reports them');
   if (linux && !audit) warnings.push(...landlockDown.notes);
   for (const c of coverage) {

@@ -9,6 +9,10 @@ import { PACKAGE_ROOT, supervisorPath } from '../enforce/binding';
 import type { PathContext } from '../policy/types';
 import type { HostFacts } from '../compile/defaults';
 import { nodeArchToArch, type ArchName } from '../compile/bpf/arch';
+import { ringInode, type IoUringFacts } from './iouring';
+
+/** Ring inode -> the personality id the next probe should get (see ioUringPersonalityProbe). */
+const probedRings = new Map<number, number>();
 
 export interface Probe {
   platform: string;
@@ -16,7 +20,6 @@ export interface Probe {
   kernel: boolean;
   landlockAbi: number;
   landlockErrata: number;
-  ioUringFds: number[];
   /** Seccomp mode of this thread before lockdown (0 none, 2 filter). */
   seccompMode: number;
   /** The connect supervisor helper, when it can run here; else why not. */
@@ -57,9 +60,29 @@ export function probe(binding: Binding | null): Probe {
     kernel: linux,
     landlockAbi: linux ? binding!.landlockAbi() : 0,
     landlockErrata: linux ? binding!.landlockErrata() : 0,
-    ioUringFds: linux ? binding!.ioUringFds() : [],
     seccompMode,
     supervisor: probeSupervisor(linux),
+  };
+}
+
+/**
+ * The io_uring rings of this process and the kernel's io_uring threads (raw facts; judged by
+ * ioUringVerdict). Taken after the warm-up: libuv creates its rings lazily (Node 20 with
+ * UV_USE_IO_URING=1 makes its SQPOLL ring on the first fs request), so a ring the warm-up
+ * makes is seen too.
+ */
+export function probeIoUring(binding: Binding | null): IoUringFacts {
+  if (process.platform !== 'linux' || binding === null) return { rings: [], ioThreads: [] };
+  const st = binding.ioUringState();
+  return {
+    ioThreads: st.ioThreads,
+    rings: st.rings.map((r) => {
+      const ino = ringInode(r.fdinfo);
+      const expectedProbe = (ino !== undefined && probedRings.get(ino)) || 1;
+      const personalityProbe = binding.ioUringPersonalityProbe(r.fd);
+      if (ino !== undefined && personalityProbe > 0) probedRings.set(ino, personalityProbe + 1);
+      return { ...r, personalityProbe, expectedProbe };
+    }),
   };
 }
 
