@@ -116,7 +116,9 @@ const ENOSYS = 38, EBADF = 9, EOPNOTSUPP = 95;
  * io_uring_setup and io_uring_register, so no ring and no personality can have appeared since).
  */
 export function ioUringVerdict(facts: IoUringFacts, accepted: readonly number[] = []): IoUringVerdict {
-  const sqp = facts.ioThreads.filter((t) => t.comm.startsWith('iou-sqp'));
+  // A new io thread carries its creator's name until it first runs and names itself
+  // (iou-sqp-<pid> / iou-wrk-<tid>): only a named io-wq worker is known not to be SQPOLL.
+  const sqp = facts.ioThreads.filter((t) => !t.comm.startsWith('iou-wrk'));
   if (sqp.length > 0) {
     return { ok: false, reason: `an SQPOLL io_uring ring is active (kernel thread${sqp.length > 1 ? 's' : ''} ${sqp.map((t) => `${t.comm} [${t.tid}]`).join(', ')}): its operations run with credentials from before lockdown, which neither seccomp nor Landlock restricts; with Node 20 unset UV_USE_IO_URING` };
   }

@@ -73,7 +73,13 @@ export function probe(binding: Binding | null): Probe {
  */
 export function probeIoUring(binding: Binding | null): IoUringFacts {
   if (process.platform !== 'linux' || binding === null) return { rings: [], ioThreads: [] };
-  const st = binding.ioUringState();
+  let st = binding.ioUringState();
+  // A just-created io thread may not have named itself yet (see ioUringVerdict): wait for it,
+  // briefly (it renames itself when it first runs).
+  for (let i = 0; i < 50 && st.ioThreads.some((t) => !t.comm.startsWith('iou-')); i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+    st = binding.ioUringState();
+  }
   return {
     ioThreads: st.ioThreads,
     rings: st.rings.map((r) => {

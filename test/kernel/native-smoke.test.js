@@ -644,7 +644,12 @@ test('ioUringState: fdinfo of each ring, the kernel io_uring threads; the person
   const r = expectClean(await runChild(`
     const ring = t.uringSetup(256, 0);
     const sq = t.uringSetup(8, t.IORING_SETUP_SQPOLL);
-    const st = bb.ioUringState();
+    let st = bb.ioUringState();
+    // a new io thread names itself (iou-sqp-<pid>) when it first runs
+    for (let i = 0; i < 100 && sq >= 0 && !st.ioThreads.some((x) => x.comm.startsWith('iou-sqp')); i++) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      st = bb.ioUringState();
+    }
     const fresh = t.uringSetup(256, 0);
     const probe1 = fresh < 0 ? fresh : bb.ioUringPersonalityProbe(fresh);
     const probe2 = fresh < 0 ? fresh : bb.ioUringPersonalityProbe(fresh);

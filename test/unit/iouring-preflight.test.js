@@ -65,6 +65,8 @@ test('rings that are not libuv\'s refuse the lockdown, naming the fd and the rea
   refuse({ rings: [ring(4), ring(9, { thread: 777 })], ioThreads: [] }, /fd 9 .*SQPOLL/);
   // the SQPOLL thread is found even when fdinfo could not take the ring lock (SqThread -1)
   refuse({ rings: [ring(4)], ioThreads: [{ tid: 777, comm: 'iou-sqp-700' }] }, /SQPOLL.*iou-sqp-700 \[777\]/);
+  // not yet named (a thread is named when it first runs): taken for SQPOLL
+  refuse({ rings: [ring(4)], ioThreads: [{ tid: 778, comm: 'node' }] }, /SQPOLL.*node \[778\]/);
   refuse({ rings: [ring(4, { sq: '0x7', cq: '0xf' })], ioThreads: [] }, /size \(8 SQ \/ 16 CQ/);
   refuse({ rings: [ring(4, { files: 2 })], ioThreads: [] }, /registered files/);
   refuse({ rings: [ring(4, { bufs: 1 })], ioThreads: [] }, /registered files or buffers/);
