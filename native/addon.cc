@@ -5,7 +5,7 @@
 //   landlock.cc: landlockAbi landlockErrata landlockCreateRuleset landlockAddPathRule
 //                landlockAddNetRule landlockRestrictSelf
 //   threads.cc : landlockRestrictAllThreads
-//   status.cc  : close threadStatus ioUringFds gettid setPtracer
+//   status.cc  : close threadStatus ioUringFds ioUringState ioUringPersonalityProbe gettid setPtracer
 #include <napi.h>
 
 #include "exports.h"

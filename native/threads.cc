@@ -51,6 +51,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
@@ -103,7 +105,32 @@ enum : uint32_t {
   kFailed = 4,   // prctl or landlock_restrict_self failed in that thread (errno stored)
   kExited = 5,   // the thread disappeared before handling the signal
   kTimeout = 6,  // still pending at the deadline
+  kIoWorker = 7, // a kernel io_uring thread (PF_IO_WORKER): not signalled, see IsIoWorker
 };
+
+// io_uring's kernel threads (io-wq workers "iou-wrk-<tid>", SQPOLL "iou-sqp-<pid>") are
+// threads of this process with PF_IO_WORKER (0x10) in the flags field (9th) of
+// /proc/self/task/<tid>/stat. They never return to user space, so they would never run the
+// handler (a timeout: lockdown would fail closed on every process that used a ring), and
+// they make no system calls of their own: io-wq runs each request with the credentials of
+// the thread that submitted it (io_prep_async_work copies current_cred() into req->creds),
+// so a request submitted after lockdown carries the Landlock domain (measured in
+// test/kernel/lockdown-iouring.test.js). An SQPOLL thread instead uses the credentials of
+// the ring's creator: the io_uring preflight (src/lockdown/iouring.ts) refuses to lock down
+// while one exists. A user thread cannot set PF_IO_WORKER, so this skips no user thread.
+bool IsIoWorker(int dfd, int tid) {
+  char buf[1024];
+  std::string rel = std::to_string(tid) + "/stat";
+  const char* failed = "read";
+  long len = ReadSmallFileAt(dfd, rel.c_str(), buf, sizeof buf, &failed);
+  if (len <= 0) return false;  // exited, or unreadable: signalled like any thread
+  const char* p = strrchr(buf, ')');  // comm may hold spaces and ')': count from the last
+  for (int field = 3; field <= 9 && p; field++) {
+    p = strchr(p + 1, ' ');
+  }
+  if (!p) return false;
+  return (strtoul(p + 1, nullptr, 10) & 0x10) != 0;
+}
 
 // Slot word: generation (32) | errno (24) | state (8). The generation makes a late handler
 // of an earlier call (a thread that timed out, then ran) unable to touch the current table.
@@ -321,6 +348,10 @@ int Broadcast(int rfd, uint32_t flags, int64_t timeout_ms, Report* rep, const ch
       g_slots[i].word.store(Pack(gen, 0, kPending), std::memory_order_relaxed);
       g_nslots.store(nslots, std::memory_order_release);  // publish before queueing
       fresh++;
+      if (IsIoWorker(dfd, tid)) {
+        g_slots[i].word.store(Pack(gen, 0, kIoWorker), std::memory_order_release);
+        continue;
+      }
       int64_t now = NowNs();
       last_send[i] = last_check[i] = now;
       int qerr = Queue(pid, tid, cookie);
@@ -422,7 +453,7 @@ int Broadcast(int rfd, uint32_t flags, int64_t timeout_ms, Report* rep, const ch
     uint64_t w = g_slots[i].word.load(std::memory_order_acquire);
     uint32_t st = StateOf(w);
     if (st == kRunning || st == kPending) st = kTimeout;  // still inside the handler
-    if (st != kApplied && st != kExited) all = false;
+    if (st != kApplied && st != kExited && st != kIoWorker) all = false;
     rep->threads.push_back({g_slots[i].tid.load(std::memory_order_relaxed), st, ErrOf(w), false});
   }
   rep->threads.push_back({self, self_err ? kFailed : kApplied, self_err, true});
@@ -439,6 +470,8 @@ const char* StateName(uint32_t st) {
       return "applied";
     case kExited:
       return "exited";
+    case kIoWorker:
+      return "io-worker";
     case kFailed:
       return "failed";
     default:

@@ -12,7 +12,7 @@ import {
 } from './bpf/constants';
 import { supervisorNeeded, supervisorPlan, type SupervisorInputs, type SupervisorPlan } from './supervisor';
 import { generate } from './seccomp/codegen';
-import { seccompRules, socketNeeds, type SyscallRule } from './seccomp/rules';
+import { ioUringWarning, seccompRules, socketNeeds, type SyscallRule } from './seccomp/rules';
 import { FS } from './landlock/rights';
 import { downgradeLandlock, idealLandlockPlan, landlockPorts, type DefaultGrant, type LandlockPlan } from './landlock/plan';
 
@@ -32,6 +32,8 @@ export interface CompileTarget {
   supervisorUnavailable?: string;
   /** `blackbox run`: the plan is applied by the launcher just before it execs the command. */
   launch?: boolean;
+  /** io_uring rings made before lockdown that stay usable (preflight accepted them as libuv's). */
+  ioUringFds?: readonly number[];
 }
 
 export interface SeccompPlan {
@@ -81,7 +83,7 @@ export function compile(policy: NormalizedPolicy, target: CompileTarget): Plan {
   const arch = linux && target.arch ? archByName(target.arch) : undefined;
   const supervisor = arch && target.supervisor ? supervisorPlan(policy, { ...target.supervisor, denyErrno: EACCES }) : null;
   if (arch) {
-    const rules = seccompRules(policy, { landlockFs, supervisor: supervisor?.trap ?? null, launch: target.launch });
+    const rules = seccompRules(policy, { landlockFs, supervisor: supervisor?.trap ?? null, launch: target.launch, ioUringFds: target.ioUringFds ?? [] });
     const g = generate(rules, arch);
     seccomp = { arch: arch.name, rules, insns: g.insns, flags: supervisor ? SUPERVISED_FLAGS : SECCOMP_FLAGS, absent: g.absent };
   }
@@ -94,6 +96,7 @@ export function compile(policy: NormalizedPolicy, target: CompileTarget): Plan {
   if (!linux) warnings.push(`no kernel layer on ${target.platform}${target.platform === 'linux' ? ' (the native addon is not available)' : ''}: every rule is enforced only by the JS layer, which native code, child processes and raw bindings bypass`);
   else if (!arch) warnings.push(`no seccomp compiler for this architecture: sockets, child processes and addons are enforced only by Landlock and the JS layer`);
   if (linux && arch && !supervisor && supervisorNeeded(policy) && target.supervisorUnavailable) warnings.push(`the connect supervisor cannot run here (${target.supervisorUnavailable}): per-destination network rules fall back to Landlock ports and the JS layer`);
+  if (seccomp && (target.ioUringFds?.length ?? 0) > 0) warnings.push(ioUringWarning(target.ioUringFds!));
   if (audit) warnings.push(`audit mode: the kernel denies nothing the policy covers; seccomp logs the calls it would deny (SECCOMP_RET_LOG)${supervisor ? ', the connect supervisor reports each network call it would deny (layer \'kernel\')' : ''} and the JS layer reports them`);
   if (linux && !audit) warnings.push(...landlockDown.notes);
   // Without a kernel layer the per-rule notes would speak of Landlock ABIs and seccomp, which

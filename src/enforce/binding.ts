@@ -3,7 +3,7 @@
 
 import * as path from 'node:path';
 
-export interface ThreadResult { tid: number; state: 'applied' | 'exited' | 'failed' | 'timeout'; errno?: number }
+export interface ThreadResult { tid: number; state: 'applied' | 'exited' | 'failed' | 'timeout' | 'io-worker'; errno?: number }
 export interface BroadcastResult { ok: boolean; threads: ThreadResult[]; rounds: number; foreign: number; elapsedUs: number }
 export interface ThreadStatus { tid: number; seccomp: number; seccompFilters: number; noNewPrivs: number }
 
@@ -23,6 +23,9 @@ export interface Binding {
   close(fd: number): void;
   threadStatus(): ThreadStatus[];
   ioUringFds(): number[];
+  /** Registers and unregisters a personality on ring fd: the id the kernel gave, or -errno. */
+  ioUringPersonalityProbe(fd: number): number;
+  ioUringState(): { rings: { fd: number; fdinfo: string }[]; ioThreads: { tid: number; comm: string }[] };
   gettid(): number;
   setPtracer(pid: number): boolean;
   spawnSupervisor(path: string): { pid: number; fd: number };

@@ -153,7 +153,8 @@ export function enforce(plan: Plan, b: Binding, inode: (p: string) => { dir: boo
         } else {
           const r = b.landlockRestrictAllThreads(fd, ll.restrictFlags, BROADCAST_TIMEOUT_MS);
           result.broadcast = r;
-          result.unconfirmed = r.threads.filter((t) => t.state !== 'applied' && t.state !== 'exited').map((t) => t.tid);
+          // io-worker: io_uring's kernel threads run requests with the submitter's credentials (native/threads.cc).
+          result.unconfirmed = r.threads.filter((t) => t.state !== 'applied' && t.state !== 'exited' && t.state !== 'io-worker').map((t) => t.tid);
           if (!r.ok && result.unconfirmed.length === 0) result.unconfirmed.push(b.gettid());
         }
         result.landlock = result.unconfirmed.length === 0 ? ll.abi : false;

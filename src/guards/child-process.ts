@@ -141,7 +141,26 @@ function likeNode(v: Error, errnoErr: unknown): Error {
 // ---- async: ChildProcess.prototype.spawn -------------------------------------
 
 interface ProcessHandle {
-  spawn(options: NormalizedSpawn): number;
+  spawn(...args: unknown[]): number;
+}
+
+/**
+ * Node <= 24.x (early) calls handle.spawn(options); later Node 24 and 26 pass the parts
+ * positionally: spawn(file, args, cwd, envPairs, stdio, flags, uid, gid). Both are read
+ * into one shape for the check, and the failing replacement is written back in the form
+ * the caller used.
+ */
+function spawnOptions(args: unknown[]): { opts: NormalizedSpawn; positional: boolean } {
+  if (typeof args[0] === 'string') {
+    const [file, argv, cwd, envPairs, stdio, flags, uid, gid] = args;
+    return { positional: true, opts: { file, args: argv, cwd, envPairs, stdio, flags, uid, gid } as unknown as NormalizedSpawn };
+  }
+  return { positional: false, opts: args[0] as NormalizedSpawn };
+}
+
+function failingSpawnArgs(args: unknown[], positional: boolean, opts: NormalizedSpawn): unknown[] {
+  // flags 0: not detached (kProcessFlagDetached), nothing else applies on Linux.
+  return positional ? ['/', ['/'], undefined, [], args[4], 0, undefined, undefined] : [failingSpawn(opts)];
 }
 interface ChildLike {
   _handle?: ProcessHandle | null;
@@ -194,16 +213,17 @@ function guardedSpawn(orig: (this: ChildLike, options: NormalizedSpawn) => unkno
     };
     let make: ErrorMaker | null = null;
     // Node calls this with the final options (after stdio/IPC set-up and validation).
-    handle.spawn = function (this: ProcessHandle, opts: NormalizedSpawn): number {
+    handle.spawn = function (this: ProcessHandle, ...args: unknown[]): number {
       restore();
+      const { opts, positional } = spawnOptions(args);
       const d = check(e, opts);
       if (d && !e.audit) {
         const v = violation(d);
         make = (errnoErr) => likeNode(v, errnoErr);
-        return realSpawn.call(this, failingSpawn(opts));
+        return realSpawn.apply(this, failingSpawnArgs(args, positional, opts));
       }
       if (d) violation(d);
-      const err = realSpawn.call(this, opts);
+      const err = realSpawn.apply(this, args);
       if (typeof err === 'number' && err < 0) {
         const kd = kernelDenial(err, opts);
         if (kd) make = (errnoErr) => likeNode(fromKernel(kd, errnoErr), errnoErr);

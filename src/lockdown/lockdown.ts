@@ -1,4 +1,4 @@
-// lockdown(policy): warm-up -> preflight -> compile -> Landlock on all threads
+// lockdown(policy): warm-up -> preflight (io_uring) -> compile -> Landlock on all threads
 // -> seccomp with TSYNC, last. Irreversible. A later call may only narrow.
 
 import * as fs from 'node:fs';
@@ -10,7 +10,8 @@ import { compile, type Plan } from '../compile/plan';
 import { defaultGrants } from '../compile/defaults';
 import { loadBinding, loadError, type Binding } from '../enforce/binding';
 import { enforce, type EnforceResult } from '../enforce/enforce';
-import { hostFacts, inode, pathContext, probe, supervisorInputs, kernelTarget, type Probe } from './probe';
+import { hostFacts, inode, pathContext, probe, probeIoUring, supervisorInputs, kernelTarget, type Probe } from './probe';
+import { ioUringVerdict } from './iouring';
 import { installGuards } from '../guards/install';
 import { setLockdownLayer } from '../guards/state';
 import { READ_RIGHTS, FS } from '../compile/landlock/rights';
@@ -37,12 +38,11 @@ function warmUp(policy: NormalizedPolicy): void {
   }
 }
 
-function preflight(p: Probe): void {
-  if (p.ioUringFds.length > 0) {
-    // Rings created before lockdown run I/O that neither seccomp nor Landlock
-    // sees (SQPOLL kernel threads keep the old credentials).
-    throw lockdownError('preflight', `io_uring is active (fds ${p.ioUringFds.join(', ')}); unset UV_USE_IO_URING so libuv uses its threadpool`);
-  }
+/** The io_uring rings that may stay usable (libuv's epoll rings), or a refusal: see ./iouring.ts. */
+function preflight(binding: Binding | null, accepted: readonly number[]): number[] {
+  const v = ioUringVerdict(probeIoUring(binding), accepted);
+  if (!v.ok) throw lockdownError('preflight', v.reason);
+  return v.fds;
 }
 
 function buildReport(policy: NormalizedPolicy, plan: Plan, res: EnforceResult | null, binding: Binding | null, previous: LockdownReport | null, opts: LockdownOptions = {}): LockdownReport {
@@ -84,6 +84,15 @@ export interface LockdownOptions {
   launched?: { supervised: boolean };
 }
 
+/** Ring fds that exist now but were not accepted by the preflight. */
+function ringsMadeDuring(binding: Binding, accepted: readonly number[]): number[] {
+  try {
+    return binding.ioUringFds().filter((fd) => !accepted.includes(fd));
+  } catch {
+    return [];  // /proc unreadable now: the preflight read it, and no ring can be made since
+  }
+}
+
 export function lockdown(input?: unknown): LockdownReport {
   return lockdownWith(input, {});
 }
@@ -109,12 +118,12 @@ export function lockdownWith(input: unknown, opts: LockdownOptions): LockdownRep
 
   const binding = loadBinding();
   const p = probe(binding);
-  preflight(p);
   warmUp(policy);
+  const ioUringFds = preflight(binding, prev?.plan.target.ioUringFds ?? []);
 
   const facts = hostFacts(ctx);
   const defaults = defaultGrants(policy, facts);
-  const target = { ...kernelTarget(p), defaults };
+  const target = { ...kernelTarget(p), defaults, ioUringFds };
   let plan = compile(policy, {
     ...target,
     // A second lockdown adds a filter, never a second listener (one per filter chain).
@@ -143,6 +152,7 @@ export function lockdownWith(input: unknown, opts: LockdownOptions): LockdownRep
     }
   }
   if (res?.supervisor) openSupervisorChannel(res.supervisor.fd);
+  const lateRings = res?.seccomp ? ringsMadeDuring(binding!, ioUringFds) : [];
   if (prev?.report.layers.netSupervisor) {
     // The first lockdown's supervisor performs every network call, so neither this filter
     // nor Landlock sees them: the narrowing must reach the supervisor itself.
@@ -156,6 +166,14 @@ export function lockdownWith(input: unknown, opts: LockdownOptions): LockdownRep
     // Fail closed: a thread we could not confirm may still read and write
     // anything; the caller must not carry on as if locked down.
     const err = lockdownError('landlock', `Landlock could not be confirmed on thread(s) ${res.unconfirmed.join(', ')}; seccomp is installed on every thread, but treat this process as not locked down`);
+    (err as unknown as { report: LockdownReport }).report = report;
+    throw err;
+  }
+  if (lateRings.length > 0) {
+    // Made by another thread between the preflight and the filter (io_uring_setup is denied
+    // since): seccomp denies io_uring_enter on it, but an SQPOLL ring needs none and runs
+    // with its creator's unrestricted credentials. Fail closed.
+    const err = lockdownError('preflight', `io_uring ring(s) fd ${lateRings.join(', ')} were created during lockdown, after the preflight: treat this process as not locked down`);
     (err as unknown as { report: LockdownReport }).report = report;
     throw err;
   }
@@ -175,9 +193,11 @@ export function preview(input?: unknown): Plan {
   const policy = normalizePolicy(input, ctx);
   const binding = loadBinding();
   const p = probe(binding);
+  const rings = ioUringVerdict(probeIoUring(binding), state()?.plan.target.ioUringFds ?? []);
   return compile(policy, {
     ...kernelTarget(p),
     defaults: defaultGrants(policy, hostFacts(ctx)),
+    ioUringFds: rings.ok ? rings.fds : [],
     ...supervisorInputs(policy, p),
   });
 }

@@ -10,6 +10,10 @@ import type { NormalizedPolicy, PathContext } from '../policy/types';
 import type { HostFacts } from '../compile/defaults';
 import type { CompileTarget } from '../compile/plan';
 import { nodeArchToArch, type ArchName } from '../compile/bpf/arch';
+import { ringInode, type IoUringFacts } from './iouring';
+
+/** Ring inode -> the personality id the next probe should get (see ioUringPersonalityProbe). */
+const probedRings = new Map<number, number>();
 
 export interface Probe {
   platform: string;
@@ -17,7 +21,6 @@ export interface Probe {
   kernel: boolean;
   landlockAbi: number;
   landlockErrata: number;
-  ioUringFds: number[];
   /** Seccomp mode of this thread before lockdown (0 none, 2 filter). */
   seccompMode: number;
   /** The connect supervisor helper, when it can run here; else why not. */
@@ -58,9 +61,35 @@ export function probe(binding: Binding | null): Probe {
     kernel: linux,
     landlockAbi: linux ? binding!.landlockAbi() : 0,
     landlockErrata: linux ? binding!.landlockErrata() : 0,
-    ioUringFds: linux ? binding!.ioUringFds() : [],
     seccompMode,
     supervisor: probeSupervisor(linux),
+  };
+}
+
+/**
+ * The io_uring rings of this process and the kernel's io_uring threads (raw facts; judged by
+ * ioUringVerdict). Taken after the warm-up: libuv creates its rings lazily (Node 20 with
+ * UV_USE_IO_URING=1 makes its SQPOLL ring on the first fs request), so a ring the warm-up
+ * makes is seen too.
+ */
+export function probeIoUring(binding: Binding | null): IoUringFacts {
+  if (process.platform !== 'linux' || binding === null) return { rings: [], ioThreads: [] };
+  let st = binding.ioUringState();
+  // A just-created io thread may not have named itself yet (see ioUringVerdict): wait for it,
+  // briefly (it renames itself when it first runs).
+  for (let i = 0; i < 50 && st.ioThreads.some((t) => !t.comm.startsWith('iou-')); i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+    st = binding.ioUringState();
+  }
+  return {
+    ioThreads: st.ioThreads,
+    rings: st.rings.map((r) => {
+      const ino = ringInode(r.fdinfo);
+      const expectedProbe = (ino !== undefined && probedRings.get(ino)) || 1;
+      const personalityProbe = binding.ioUringPersonalityProbe(r.fd);
+      if (ino !== undefined && personalityProbe > 0) probedRings.set(ino, personalityProbe + 1);
+      return { ...r, personalityProbe, expectedProbe };
+    }),
   };
 }
 

@@ -106,23 +106,8 @@ test('ESM import sees the same module: lockdown through import, status through r
   assert.equal(r.result.fork, EACCES);
 });
 
-test('io_uring active before lockdown: preflight refuses and nothing is enforced', { skip }, async (tc) => {
-  const r = await runChild(`
-    const native = require('node-gyp-build')(${JSON.stringify(ROOT)});
-    const rings = native.ioUringFds().length;
-    const res = { rings };
-    try { bb.lockdown(); res.locked = true; } catch (e) { res.code = e.code; res.step = e.step; }
-    res.fork = t.forkExit();
-    out(res);`, { env: { UV_USE_IO_URING: '1' } });
-  assert.equal(r.status, 0, r.stderr);
-  if (r.result.rings === 0) {
-    tc.skip('libuv created no io_uring ring here (io_uring disabled or unsupported)');
-    return;
-  }
-  assert.equal(r.result.code, 'ERR_BLACKBOX_LOCKDOWN');
-  assert.equal(r.result.step, 'preflight');
-  assert.ok(r.result.fork > 0, 'nothing was enforced');
-});
+// io_uring preflight cases (accepted libuv rings, refused SQPOLL/personality/odd rings,
+// UV_USE_IO_URING=1): test/kernel/lockdown-iouring.test.js.
 
 test('without the addon (another platform, a failed build) lockdown loads, reports in words, enforces nothing in the kernel', async () => {
   // Simulate: the loader finds no addon. node-gyp-build is replaced in the

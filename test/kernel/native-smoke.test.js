@@ -132,7 +132,7 @@ const withArch = { skip: (process.platform !== 'linux' || !ARCH) && 'needs Linux
 
 test('export list is exactly the documented one', linuxOnly, () => {
   assert.deepEqual(Object.keys(bb).sort(), [
-    'close', 'getNoNewPrivs', 'gettid', 'ioUringFds', 'landlockAbi', 'landlockAddNetRule',
+    'close', 'getNoNewPrivs', 'gettid', 'ioUringFds', 'ioUringPersonalityProbe', 'ioUringState', 'landlockAbi', 'landlockAddNetRule',
     'landlockAddPathRule', 'landlockCreateRuleset', 'landlockErrata', 'landlockRestrictAllThreads',
     'landlockRestrictSelf', 'probeConnect', 'readLine', 'seccompActionAvailable', 'seccompInstall',
     'setNoNewPrivs', 'setPtracer', 'spawnSupervisor', 'threadStatus', 'writeFd',
@@ -159,7 +159,9 @@ test('status exports: threadStatus, gettid, ioUringFds', linuxOnly, () => {
   for (const s of st) {
     for (const k of ['tid', 'seccomp', 'seccompFilters', 'noNewPrivs']) assert.equal(typeof s[k], 'number');
   }
-  assert.deepEqual(bb.ioUringFds(), []); // Node 20 does not use io_uring unless UV_USE_IO_URING=1
+  // libuv's epoll rings: none on Node 20 unless UV_USE_IO_URING=1, one per loop on Node 22+.
+  const links = fs.readdirSync('/proc/self/fd').map((f) => { try { return fs.readlinkSync(`/proc/self/fd/${f}`); } catch { return ''; } });
+  assert.equal(bb.ioUringFds().length, links.filter((l) => l === 'anon_inode:[io_uring]').length);
 });
 
 test('ruleset construction; failures are Node-style errno errors', linuxOnly, () => {
@@ -636,4 +638,35 @@ test('ioUringFds finds libuv rings when UV_USE_IO_URING=1', linuxOnly, async () 
   assert.equal(r.fds.length, r.expected);
   if (r.expected === 0) return; // kernel or libuv without io_uring: nothing more to check
   for (const fd of r.fds) assert.ok(Number.isInteger(fd) && fd > 2);
+});
+
+test('ioUringState: fdinfo of each ring, the kernel io_uring threads; the personality probe', linuxOnly, async () => {
+  const r = expectClean(await runChild(`
+    const ring = t.uringSetup(256, 0);
+    const sq = t.uringSetup(8, t.IORING_SETUP_SQPOLL);
+    let st = bb.ioUringState();
+    // a new io thread names itself (iou-sqp-<pid>) when it first runs
+    for (let i = 0; i < 100 && sq >= 0 && !st.ioThreads.some((x) => x.comm.startsWith('iou-sqp')); i++) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      st = bb.ioUringState();
+    }
+    const fresh = t.uringSetup(256, 0);
+    const probe1 = fresh < 0 ? fresh : bb.ioUringPersonalityProbe(fresh);
+    const probe2 = fresh < 0 ? fresh : bb.ioUringPersonalityProbe(fresh);
+    const used = t.uringSetup(256, 0);
+    if (used >= 0) t.uringRegisterPersonality(used);
+    const probe3 = used < 0 ? used : bb.ioUringPersonalityProbe(used);
+    let notRing; try { notRing = bb.ioUringPersonalityProbe(0); } catch (e) { notRing = e.message; }
+    out({ ring, sq, st, probe1, probe2, probe3, notRing });
+  `));
+  if (r.ring < 0) return; // io_uring disabled on this kernel
+  const mine = r.st.rings.find((x) => x.fd === r.ring);
+  assert.ok(mine, 'the ring is listed');
+  assert.match(mine.fdinfo, /^SqMask:\s*0xff$/m);
+  assert.match(mine.fdinfo, /^SqThread:\s*-1$/m);
+  if (r.sq >= 0) assert.ok(r.st.ioThreads.some((x) => x.comm.startsWith('iou-sqp')), JSON.stringify(r.st.ioThreads));
+  assert.equal(r.probe1, 1, 'no personality was ever registered: the first id');
+  assert.equal(r.probe2, 2, 'ids are cyclic: the unregistered one is not handed out again at once');
+  assert.equal(r.probe3, 2, 'one registered before: the next id');
+  assert.equal(r.notRing, -95, 'EOPNOTSUPP on a non-ring fd');
 });

@@ -81,7 +81,7 @@ export const K = {
 } as const;
 
 /** Syscalls that are newer interfaces whose flags seccomp cannot read; ENOSYS makes glibc/libuv fall back. */
-const FALLBACK_ENOSYS = ['clone3', 'openat2', 'io_uring_setup', 'io_uring_enter', 'io_uring_register'];
+const FALLBACK_ENOSYS = ['clone3', 'openat2', 'io_uring_setup', 'io_uring_register'];
 
 /** Admin and cross-process interfaces no Node app needs; EPERM like the kernel's own refusals. */
 const ADMIN_EPERM = [
@@ -114,6 +114,8 @@ export interface RuleOptions {
    * loader must map its libraries (no addon mmap rule).
    */
   launch?: boolean;
+  /** Rings made before lockdown that stay usable (libuv's epoll rings; src/lockdown/iouring.ts). */
+  ioUringFds?: readonly number[];
 }
 
 function deny(p: NormalizedPolicy, e: number): Verdict {
@@ -124,9 +126,19 @@ function nrOnly(syscall: string, v: Verdict, source: SyscallRule['source'], why:
   return { syscall, cases: [], otherwise: v, source, why };
 }
 
-export function hardeningRules(): SyscallRule[] {
+export function hardeningRules(o: { ioUringFds?: readonly number[] } = {}): SyscallRule[] {
   const out: SyscallRule[] = [];
   for (const s of FALLBACK_ENOSYS) out.push(nrOnly(s, errno(ENOSYS), 'hardening', 'newer interface: ENOSYS makes libc fall back to a call seccomp can read'));
+  // io_uring_enter: only on the rings preflight accepted (arg 0 is an unsigned int fd: the
+  // low word). Everything else, a ring fd received later included, gets ENOSYS like the rest.
+  const fds = [...new Set(o.ioUringFds ?? [])].sort((a, b) => a - b);
+  out.push({
+    syscall: 'io_uring_enter',
+    cases: fds.map((fd) => ({ when: [{ arg: 0, op: 'eq' as const, value: fd }], then: ALLOW })),
+    otherwise: errno(ENOSYS),
+    source: 'hardening',
+    why: fds.length ? `only on libuv's epoll ring(s) made before lockdown (fd ${fds.join(', ')}); what they run is not seen by seccomp` : 'newer interface: ENOSYS makes libc fall back to a call seccomp can read',
+  });
   for (const s of ADMIN_EPERM) out.push(nrOnly(s, errno(EPERM), 'hardening', 'admin or cross-process interface'));
   out.push({
     syscall: 'seccomp',
@@ -305,7 +317,7 @@ export function addonRules(p: NormalizedPolicy, launch = false): SyscallRule[] {
 const HOT = ['mmap', 'sendto', 'sendmsg', 'openat', 'open', 'clone', 'sendmmsg', 'socket', 'connect'];
 
 export function seccompRules(p: NormalizedPolicy, o: RuleOptions): SyscallRule[] {
-  const rules = [...addonRules(p, o.launch), ...netRules(p, o), ...fsWriteRules(p, o), ...childProcessRules(p, o.launch), ...hardeningRules()];
+  const rules = [...addonRules(p, o.launch), ...netRules(p, o), ...fsWriteRules(p, o), ...childProcessRules(p, o.launch), ...hardeningRules(o)];
   const seen = new Set<string>();
   for (const r of rules) {
     if (seen.has(r.syscall)) throw new Error(`compiler bug: two rules for ${r.syscall}`);
@@ -313,4 +325,13 @@ export function seccompRules(p: NormalizedPolicy, o: RuleOptions): SyscallRule[]
   }
   const rank = (r: SyscallRule) => (HOT.includes(r.syscall) ? HOT.indexOf(r.syscall) : r.cases.length ? HOT.length : HOT.length + 1);
   return rules.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map(({ r }) => r);
+}
+
+/**
+ * The report's words for the rings left usable (seccomp allows io_uring_enter on them).
+ * States what the kernel test test/kernel/lockdown-iouring.test.js measures (and asserts).
+ */
+export function ioUringWarning(list: readonly number[]): string {
+  const fds = [...new Set(list)].sort((a, b) => a - b);
+  return `io_uring: ${fds.length} ring(s) made before lockdown stay usable (fd ${fds.join(', ')}; libuv batches epoll_ctl through one per event loop, and denying io_uring_enter on them would abort Node): operations native code submits to these rings are not seen by seccomp, so socket creation, UDP datagrams to any address, the connect supervisor's per-destination checks and MSG_FASTOPEN are not enforced for them; Landlock still applies to them (they run with the submitting thread's restricted credentials: opening a denied path for writing and a TCP connect to a denied port fail with EACCES, inline and on io-wq workers). No new ring can be created (io_uring_setup and io_uring_register are denied).`;
 }
