@@ -83,31 +83,38 @@ Napi::Value ThreadStatus(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// The fds of this process whose /proc/self/fd link is "anon_inode:[io_uring]", read through
+// the open /proc/self/fd directory `dfd` (skipping `skip`, our own directory fds). 0 or errno.
+static int ListRingFds(int dfd, int skip, std::vector<int>* rings) {
+  std::vector<int> fds;
+  int err = ListNumericEntries(dfd, &fds);
+  if (err) return err;
+  static const char kRing[] = "anon_inode:[io_uring]";
+  char link[64];
+  for (int fd : fds) {
+    if (fd == dfd || fd == skip) continue;
+    std::string name = std::to_string(fd);
+    ssize_t len = readlinkat(dfd, name.c_str(), link, sizeof link - 1);
+    if (len < 0) continue;  // closed meanwhile
+    link[len] = '\0';
+    if (strcmp(link, kRing) == 0) rings->push_back(fd);
+  }
+  return 0;
+}
+
 // ioUringFds(): number[] — fds whose /proc/self/fd link is "anon_inode:[io_uring]" (the
 // preflight itself uses ioUringState below, which also returns each ring's fdinfo).
 Napi::Value IoUringFds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return ThrowErrno(env, "open", errno, "/proc/self/fd");
-  std::vector<int> fds;
-  int err = ListNumericEntries(dfd, &fds);
-  if (err) {
-    close(dfd);
-    return ThrowErrno(env, "getdents64", err, "/proc/self/fd");
-  }
-  static const char kRing[] = "anon_inode:[io_uring]";
+  std::vector<int> rings;
+  int err = ListRingFds(dfd, -1, &rings);
+  close(dfd);
+  if (err) return ThrowErrno(env, "getdents64", err, "/proc/self/fd");
   Napi::Array out = Napi::Array::New(env);
   uint32_t n = 0;
-  char link[64];
-  for (int fd : fds) {
-    if (fd == dfd) continue;
-    std::string name = std::to_string(fd);
-    ssize_t len = readlinkat(dfd, name.c_str(), link, sizeof link - 1);
-    if (len < 0) continue;  // closed meanwhile
-    link[len] = '\0';
-    if (strcmp(link, kRing) == 0) out.Set(n++, Napi::Number::New(env, fd));
-  }
-  close(dfd);
+  for (int fd : rings) out.Set(n++, Napi::Number::New(env, fd));
   return out;
 }
 
@@ -133,23 +140,16 @@ Napi::Value IoUringState(const Napi::CallbackInfo& info) {
       return ThrowErrno(env, "open", err, "/proc/self/fdinfo");
     }
     std::vector<int> fds;
-    int err = ListNumericEntries(dfd, &fds);
+    int err = ListRingFds(dfd, infd, &fds);
     if (err) {
       close(dfd);
       close(infd);
       return ThrowErrno(env, "getdents64", err, "/proc/self/fd");
     }
-    static const char kRing[] = "anon_inode:[io_uring]";
     Napi::Array rings = Napi::Array::New(env);
     uint32_t n = 0;
-    char link[64];
     for (int fd : fds) {
-      if (fd == dfd || fd == infd) continue;
       std::string name = std::to_string(fd);
-      ssize_t len = readlinkat(dfd, name.c_str(), link, sizeof link - 1);
-      if (len < 0) continue;  // closed meanwhile
-      link[len] = '\0';
-      if (strcmp(link, kRing) != 0) continue;
       const char* failed = "read";
       long got = ReadSmallFileAt(infd, name.c_str(), buf.data(), buf.size(), &failed);
       Napi::Object o = Napi::Object::New(env);
