@@ -11,7 +11,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const net = require('node:net');
-const { readElf } = require('./elf');
+const { readElf } = require('../helpers/elf');
 
 const root = path.join(__dirname, '..', '..');
 const supported = process.platform === 'linux' && process.arch === 'x64';
