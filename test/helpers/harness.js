@@ -71,6 +71,20 @@ function runChild(code, { args = [], ...opts } = {}) {
   return runProcess(process.execPath, [...args, '-e', `${prelude()}\n${code}`], opts);
 }
 
+/** Calls fn(message) for each `@@{json}` line `stream` prints, as the lines arrive. */
+function onMessages(stream, fn) {
+  let buf = '';
+  stream.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line.startsWith('@@')) fn(JSON.parse(line.slice(2)));
+    }
+  });
+}
+
 /** Why a private bind mount (unshare -m) is not possible here, or false. */
 function cannotUnshare(what) {
   if (process.getuid?.() !== 0) return `needs root for a private ${what} (unshare -m + bind mount)`;
@@ -144,4 +158,4 @@ function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-module.exports = { ROOT, TEST_ADDON, haveKernel, runProcess, runChild, cannotUnshare, runWithPrivateFile, recordingServer, tempDir, sleep, spawnSync };
+module.exports = { ROOT, TEST_ADDON, haveKernel, runProcess, runChild, onMessages, cannotUnshare, runWithPrivateFile, recordingServer, tempDir, sleep, spawnSync };

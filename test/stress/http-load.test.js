@@ -12,7 +12,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const { haveKernel, recordingServer, ROOT } = require('../helpers/harness');
+const { haveKernel, onMessages, recordingServer, ROOT } = require('../helpers/harness');
 
 const skip = haveKernel();
 const TOTAL = Number(process.env.BLACKBOX_STRESS_REQUESTS ?? 5000);
@@ -107,19 +107,10 @@ function node(code, env) {
   const child = spawn(process.execPath, ['-e', code], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const messages = [];
   const waiters = [];
-  let buf = '';
   let stderr = '';
-  child.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (!line.startsWith('@@')) continue;
-      const m = JSON.parse(line.slice(2));
-      messages.push(m);
-      for (const w of waiters.splice(0)) w();
-    }
+  onMessages(child.stdout, (m) => {
+    messages.push(m);
+    for (const w of waiters.splice(0)) w();
   });
   child.stderr.on('data', (d) => { stderr += d; });
   child.stdin.on('error', () => {});

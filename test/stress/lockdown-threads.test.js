@@ -17,7 +17,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { haveKernel, tempDir, ROOT, TEST_ADDON } = require('../helpers/harness');
+const { haveKernel, onMessages, tempDir, ROOT, TEST_ADDON } = require('../helpers/harness');
 
 const skip = haveKernel();
 const RUNS = Number(process.env.BLACKBOX_STRESS_LOCKDOWNS ?? 100);
@@ -102,22 +102,13 @@ function runOne(secret, dir, delay, lock) {
     const env = { ...process.env, BB_SECRET: secret, BB_DIR: dir, BB_DELAY: String(delay), BB_LOCK: lock ? '1' : '0' };
     const child = spawn(process.execPath, ['-e', CHILD], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const res = { status: null, signal: null, stderr: '', ready: null, done: null, outside: null };
-    let buf = '';
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (!line.startsWith('@@')) continue;
-        const m = JSON.parse(line.slice(2));
-        if (m.ready) {
-          res.ready = m;
-          res.outside = outsideThreads(child.pid);
-          child.stdin.end('go\n');
-        } else if (m.done) res.done = m;
-        else if (m.error) res.error = m.error;
-      }
+    onMessages(child.stdout, (m) => {
+      if (m.ready) {
+        res.ready = m;
+        res.outside = outsideThreads(child.pid);
+        child.stdin.end('go\n');
+      } else if (m.done) res.done = m;
+      else if (m.error) res.error = m.error;
     });
     child.stderr.on('data', (d) => { res.stderr += d; });
     child.stdin.on('error', () => {});
