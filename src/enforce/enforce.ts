@@ -36,8 +36,8 @@ function supervisorFailure(what: string): Error {
  * Before anything is restricted: start the helper (unfiltered, so its own calls are not
  * trapped) and hand it the rule table. It answers "ready" once it has parsed it.
  */
-function startSupervisor(plan: Plan, b: Binding, helper: string): { pid: number; fd: number } {
-  const s = b.spawnSupervisor(helper);
+function startSupervisor(plan: Plan, b: Binding, helper: string, spawned?: { pid: number; fd: number }): { pid: number; fd: number } {
+  const s = spawned ?? b.spawnSupervisor(helper);
   try {
     b.writeFd(s.fd, plan.supervisor!.lines.join('\n') + '\n');
     const ready = b.readLine(s.fd);
@@ -49,6 +49,25 @@ function startSupervisor(plan: Plan, b: Binding, helper: string): { pid: number;
     throw e;
   }
   return s;
+}
+
+/**
+ * Start the helper early, while the caller compiles: its exec and dynamic loading (~2-4 ms)
+ * overlap our work. The caller hands it to enforce(), or dismisses it: "end" with an empty
+ * table, then EOF, and the helper exits quietly. undefined when it cannot start now (enforce
+ * tries again and, failing, takes its fallback).
+ */
+export function spawnEarly(b: Binding, helper: string): { pid: number; fd: number } | undefined {
+  try {
+    return b.spawnSupervisor(helper);
+  } catch {
+    return undefined;
+  }
+}
+
+export function dismissEarly(b: Binding, s: { pid: number; fd: number }): void {
+  try { b.writeFd(s.fd, 'end\n'); } catch { /* gone already */ }
+  b.close(s.fd);
 }
 
 /**
@@ -121,14 +140,14 @@ export function buildRuleset(ll: LandlockPlan, b: Binding, inode: (p: string) =>
 /** How long the all-thread broadcast may wait for one straggling thread. */
 export const BROADCAST_TIMEOUT_MS = 2000;
 
-export function enforce(plan: Plan, b: Binding, inode: (p: string) => { dir: boolean } | undefined, helper?: string, fallback?: (why: string) => SeccompPlan | null): EnforceResult {
+export function enforce(plan: Plan, b: Binding, inode: (p: string) => { dir: boolean } | undefined, helper?: string, fallback?: (why: string) => SeccompPlan | null, spawned?: { pid: number; fd: number }): EnforceResult {
   const t0 = process.hrtime.bigint();
   const result: EnforceResult = { landlock: false, seccomp: false, missing: [], unconfirmed: [], elapsedMs: 0 };
   if (plan.supervisor && (!plan.seccomp || !helper)) throw supervisorFailure('the plan needs the supervisor but has no filter or helper');
   let sup: { pid: number; fd: number } | null = null;
   if (plan.supervisor) {
     try {
-      sup = startSupervisor(plan, b, helper!);
+      sup = startSupervisor(plan, b, helper!, spawned);
     } catch (e) {
       // Nothing is restricted yet. A helper that cannot start here (e.g. a prebuilt one on
       // an older glibc) costs the per-destination rules, not the lockdown: the filter

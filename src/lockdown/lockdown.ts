@@ -9,7 +9,7 @@ import type { NormalizedPolicy } from '../policy/types';
 import { compile, type Plan } from '../compile/plan';
 import { defaultGrants } from '../compile/defaults';
 import { loadBinding, loadError, type Binding } from '../enforce/binding';
-import { enforce, type EnforceResult } from '../enforce/enforce';
+import { dismissEarly, enforce, spawnEarly, type EnforceResult } from '../enforce/enforce';
 import { hostFacts, inode, pathContext, probe, probeIoUring, supervisorInputs, kernelTarget, type Probe } from './probe';
 import { ioUringVerdict } from './iouring';
 import { installGuards } from '../guards/install';
@@ -17,7 +17,7 @@ import { setLockdownLayer } from '../guards/state';
 import { READ_RIGHTS, FS } from '../compile/landlock/rights';
 import { setState, state, type LockdownReport } from './status';
 import { narrowSupervisor, openSupervisorChannel } from './supervisor-channel';
-import { supervisorPlan } from '../compile/supervisor';
+import { supervisorNeeded, supervisorPlan } from '../compile/supervisor';
 import { EACCES } from '../compile/bpf/constants';
 
 // Load the addon with the package, not inside lockdown(): dlopen and the
@@ -121,35 +121,46 @@ export function lockdownWith(input: unknown, opts: LockdownOptions): LockdownRep
   warmUp(policy);
   const ioUringFds = preflight(binding, prev?.plan.target.ioUringFds ?? []);
 
-  const facts = hostFacts(ctx);
-  const defaults = defaultGrants(policy, facts);
-  const target = { ...kernelTarget(p), defaults, ioUringFds };
-  let plan = compile(policy, {
-    ...target,
-    // A second lockdown adds a filter, never a second listener (one per filter chain).
-    ...(prev?.report.layers.netSupervisor || opts.launched ? {} : supervisorInputs(policy, p)),
-  });
-  const fallback = (why: string) => compile(policy, { ...target, supervisorUnavailable: why });
-
-  // JS guards first: friendly errors for what the kernel is about to deny.
-  // They answer to the same policy plus the default grants the kernel plan adds.
-  setLockdownLayer({
-    policy,
-    extraRead: defaults.filter((d) => d.access & READ_RIGHTS).map((d) => d.path),
-    extraWrite: defaults.filter((d) => d.access & FS.WRITE_FILE).map((d) => d.path),
-  });
-  installGuards();
-
+  // The helper's start-up (exec, loading glibc) overlaps the compile below.
+  const wantHelper = binding && 'path' in p.supervisor && !prev?.report.layers.netSupervisor && !opts.launched && supervisorNeeded(policy);
+  let early = wantHelper ? spawnEarly(binding!, (p.supervisor as { path: string }).path) : undefined;
+  let plan: Plan;
   let res: EnforceResult | null = null;
-  if (binding && (plan.landlock || plan.seccomp)) {
-    try {
-      res = enforce(plan, binding, inode, 'path' in p.supervisor ? p.supervisor.path : undefined, (why) => fallback(why).seccomp);
-      if (res.supervisorUnavailable) plan = fallback(res.supervisorUnavailable);
-    } catch (cause) {
-      // Everything before the first restrict call changes nothing; after it
-      // the process stays at least as restricted as it got.
-      throw lockdownError('enforce', cause instanceof Error ? cause.message : String(cause), cause);
+  try {
+    const facts = hostFacts(ctx);
+    const defaults = defaultGrants(policy, facts);
+    const target = { ...kernelTarget(p), defaults, ioUringFds };
+    plan = compile(policy, {
+      ...target,
+      // A second lockdown adds a filter, never a second listener (one per filter chain).
+      ...(prev?.report.layers.netSupervisor || opts.launched ? {} : supervisorInputs(policy, p)),
+    });
+    const fallback = (why: string) => compile(policy, { ...target, supervisorUnavailable: why });
+
+    // JS guards first: friendly errors for what the kernel is about to deny.
+    // They answer to the same policy plus the default grants the kernel plan adds.
+    setLockdownLayer({
+      policy,
+      extraRead: defaults.filter((d) => d.access & READ_RIGHTS).map((d) => d.path),
+      extraWrite: defaults.filter((d) => d.access & FS.WRITE_FILE).map((d) => d.path),
+    });
+    installGuards();
+
+    if (binding && (plan.landlock || plan.seccomp)) {
+      try {
+        const spawned = plan.supervisor ? early : undefined;
+        early = undefined; // enforce owns it now (it closes it on failure)
+        res = enforce(plan, binding, inode, 'path' in p.supervisor ? p.supervisor.path : undefined, (why) => fallback(why).seccomp, spawned);
+        if (res.supervisorUnavailable) plan = fallback(res.supervisorUnavailable);
+      } catch (cause) {
+        // Everything before the first restrict call changes nothing; after it
+        // the process stays at least as restricted as it got.
+        throw lockdownError('enforce', cause instanceof Error ? cause.message : String(cause), cause);
+      }
     }
+  } finally {
+    // not handed to enforce (no supervisor in the plan, or something threw first)
+    if (early) dismissEarly(binding!, early);
   }
   if (res?.supervisor) openSupervisorChannel(res.supervisor.fd);
   const lateRings = res?.seccomp ? ringsMadeDuring(binding!, ioUringFds) : [];
