@@ -6,28 +6,13 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
-const { haveKernel, runChild, sleep } = require('../helpers/harness');
+const { haveKernel, runChild, sleep, recordingServer } = require('../helpers/harness');
 
 const skip = haveKernel();
 const N = 3000;
 
-function counter(host, port) {
-  return new Promise((resolve, reject) => {
-    let n = 0;
-    const socks = new Set();
-    const s = net.createServer((c) => { n++; socks.add(c); c.on('error', () => {}); c.on('close', () => socks.delete(c)); c.resume(); });
-    s.once('error', reject);
-    s.listen(port, host, () => {
-      const timer = setTimeout(() => s.close(), 60000);
-      timer.unref();
-      resolve({
-        port: s.address().port,
-        count: () => n,
-        close: () => { clearTimeout(timer); for (const c of socks) c.destroy(); return new Promise((r) => s.close(() => r())); },
-      });
-    });
-  });
-}
+/** A loopback server that records what it receives (bounded lifetime). */
+const counter = (host, port) => recordingServer({ host, port, lifetimeMs: 60000 });
 
 /** Two servers on one port: 127.0.0.1:P (to be allowed) and 127.0.0.2:P (to be denied). */
 async function serverPair() {
@@ -51,8 +36,8 @@ test(`supervisor: ${N} connects while a thread flips the sockaddr between 127.0.
     assert.equal(ctl.status, 0, ctl.stderr);
     assert.ok(ctl.result.allowedPeer > 0 && ctl.result.deniedPeer > 0, `unlocked control reaches both: ${JSON.stringify(ctl.result)}`);
     await sleep(100);
-    const deniedBefore = denied.count();
-    const allowedBefore = allowed.count();
+    const deniedBefore = denied.connections();
+    const allowedBefore = allowed.connections();
     assert.ok(deniedBefore > 0);
 
     const r = await runChild(`
@@ -67,8 +52,8 @@ test(`supervisor: ${N} connects while a thread flips the sockaddr between 127.0.
     assert.ok(o.denied > 0, `the race was live: the supervisor saw the denied address too: ${JSON.stringify(o)}`);
     assert.equal(o.allowedPeer + o.denied + o.unestablished + o.other, N);
     await sleep(200);
-    assert.equal(denied.count() - deniedBefore, 0, 'the denied server received no connection');
-    assert.ok(allowed.count() - allowedBefore > 0);
+    assert.equal(denied.connections() - deniedBefore, 0, 'the denied server received no connection');
+    assert.ok(allowed.connections() - allowedBefore > 0);
   } finally {
     await allowed.close();
     await denied.close();
