@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "../kernel.h"  // Landlock syscall numbers, shared with the addon
 #include "kernel_notif.h"
 #include "serve.h"
 
@@ -43,24 +44,12 @@ namespace sup {
 void HandleCtlLine(const std::string& line);  // handle.cc
 }
 
-#ifndef SYS_landlock_add_rule
-#define SYS_landlock_add_rule 445
-#endif
-#ifndef SYS_landlock_restrict_self
-#define SYS_landlock_restrict_self 446
-#endif
 
 namespace sup {
 namespace {
 
 constexpr int kCtl = 3;
 constexpr int kRuleset = 4;
-// struct landlock_path_beneath_attr (uapi/linux/landlock.h) is packed: 12 bytes.
-struct __attribute__((packed)) PathBeneath {
-  uint64_t allowed_access;
-  int32_t parent_fd;
-};
-constexpr int kLANDLOCK_RULE_PATH_BENEATH = 1;
 constexpr size_t kMaxLine = 4 << 20;  // a seccomp program of 4096 insns is 64 KiB of hex
 
 struct Spec {
@@ -181,10 +170,10 @@ long ProbeConnect(int port) {
   if (sp.landlock && sp.procSelf) {
     // /proc/self resolves to the pid that execs the command (execve keeps it): the CLI could
     // not name it, not knowing the pid; the ruleset fd is shared with the CLI's copy.
-    PathBeneath pb;
+    bb::LandlockPathBeneathAttr pb;
     pb.allowed_access = sp.procSelf;
     pb.parent_fd = open("/proc/self", O_PATH | O_CLOEXEC);
-    if (pb.parent_fd < 0 || syscall(SYS_landlock_add_rule, kRuleset, kLANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) Fail(st, 6);
+    if (pb.parent_fd < 0 || syscall(SYS_landlock_add_rule, kRuleset, bb::kLANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) Fail(st, 6);
     close(pb.parent_fd);
   }
   if (sp.landlock && syscall(SYS_landlock_restrict_self, kRuleset, sp.landlockFlags) != 0) Fail(st, 1);
