@@ -54,7 +54,7 @@ function commandEnv(opts: Options, cmd: Command, supervised: boolean): Record<st
     // Non-Node commands: the libc hook (native/hook) names the denials libc sees in the
     // program's own stderr. Words only; the kernel layers are the boundary. The flags it
     // prints come from the capability table; network lines are the supervisor's when it runs.
-    const hook = hookPath();
+    const hook = cmd.preload[0];
     if (hook) {
       env.LD_PRELOAD = env.LD_PRELOAD ? `${hook}:${env.LD_PRELOAD}` : hook;
       const flag = (key: string) => cliGrants().find((g) => g.key === key)?.flag ?? key;
@@ -73,6 +73,8 @@ export function run(opts: Options): void {
   let cmd: Command;
   try {
     cmd = resolveCommand(opts.command, process.env, process.cwd());
+    const hook = cmd.node ? undefined : hookPath();
+    if (hook) cmd.preload.push(hook);
   } catch (e) {
     if (e instanceof CommandError) { say(e.message); process.exit(e.exitCode); }
     throw e;

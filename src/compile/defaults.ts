@@ -60,6 +60,8 @@ export function defaultGrants(p: NormalizedPolicy, h: HostFacts): DefaultGrant[]
 export interface LaunchFacts {
   /** The command's executable, its ELF interpreter and any #! interpreters, as real paths. */
   exec: readonly string[];
+  /** Libraries preloaded into the command (the libc hook). */
+  preload?: readonly string[];
   /** Present when the command is Node: the grants a Node app needs (defaultGrants). */
   node?: HostFacts;
 }
@@ -77,6 +79,7 @@ export function launchGrants(p: NormalizedPolicy, l: LaunchFacts): { grants: Def
   if (p.fs.write !== true) add('/dev/tty', FS.WRITE_FILE | FS.READ_FILE, 'shells and prompts open the controlling terminal');
   // execve opens the file with FMODE_READ | FMODE_EXEC, the interpreter too.
   for (const f of l.exec) add(f, FS.EXECUTE | FS.READ_FILE, 'the command blackbox run starts (its executable and interpreters)');
+  for (const f of l.preload ?? []) add(f, FS.READ_FILE, 'the library blackbox run preloads (LD_PRELOAD) to name denials');
   if (p.fs.read === true) return { grants: out, procSelf: 0 };
   if (!l.node || p.childProcess === false) {
     // defaultGrants adds these for Node only when it may start children

@@ -23,6 +23,8 @@ export interface Command {
   node: boolean;
   /** Node: the package root of its main script, when it names one. */
   appRoot?: string;
+  /** Libraries the launcher preloads (LD_PRELOAD): the command's loader must read them. */
+  preload: string[];
 }
 
 export class CommandError extends Error {
@@ -139,7 +141,7 @@ export function resolveCommand(argv: readonly string[], env: NodeJS.ProcessEnv, 
       try { appRoot = packageRoot(fs.realpathSync(path.resolve(cwd, script))); } catch { /* not a file */ }
     }
   }
-  return { file, argv: [...argv], exec, node, appRoot };
+  return { file, argv: [...argv], exec, node, appRoot, preload: [] };
 }
 
 export interface Launch {
@@ -161,6 +163,7 @@ export function planLaunch(input: unknown, cmd: Command, ctx: PathContext = path
   const facts = hostFacts(c);
   const { grants, procSelf } = launchGrants(policy, {
     exec: cmd.exec,
+    preload: cmd.preload,
     node: cmd.node ? { ...facts, pid: undefined, nodeExecPath: nodeExe, appRoot: cmd.appRoot } : undefined,
   });
   const plan = compile(policy, {

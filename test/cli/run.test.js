@@ -317,3 +317,20 @@ test('run and preload: a Worker in a Node command gets the JS layer once (the in
     await srv.close();
   }
 });
+
+test('run: --allow-fs-read=<dir> — the command reads its grant and its own /proc/self, not other files; the preloaded hook still loads and names the denial', { skip: skip || (!PYTHON && 'no python3') }, async () => {
+  const t = tempDir();
+  try {
+    fs.writeFileSync(path.join(t.dir, 'granted'), 'GRANTED-CONTENT');
+    const code = `import sys\nfor f in ${JSON.stringify([path.join(t.dir, 'granted'), '/proc/self/status', '/etc/hostname'])}:\n  try:\n    print('read', f, open(f).read().split('\\n')[0])\n  except OSError as e:\n    print('denied', f, e.errno)`;
+    const r = await blackbox(['run', `--allow-fs-read=${t.dir}`, '--', PYTHON, '-c', code]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^read \S+granted GRANTED-CONTENT$/m, r.stdout + r.stderr);
+    assert.match(r.stdout, /^read \/proc\/self\/status Name:\s+python3/m); // its own /proc/<pid>, granted by the launcher
+    assert.match(r.stdout, /^denied \/etc\/hostname 13$/m);
+    assert.doesNotMatch(r.stderr, /cannot be preloaded/);
+    assert.ok(deniedLines(r.stderr).includes('blackbox: denied fs read /etc/hostname (grant with --allow-fs-read=/etc/hostname)'), r.stderr);
+  } finally {
+    t.cleanup();
+  }
+});
