@@ -38,6 +38,27 @@ export const PACKAGE_ROOT = path.join(__dirname, '..', '..');
 const SUPERVISOR = 'blackbox-supervisor';
 
 let cached: { binding: Binding | null; error: unknown } | undefined;
+let addon: string | undefined;
+
+/**
+ * The addon file node-gyp-build would pick. Its first choice, when neither of its overrides
+ * (BLACKBOX_NATIVE_PREBUILD, PREBUILDS_ONLY) is set, is the .node file in build/Release —
+ * our binding.gyp builds exactly one there — and that case is answered with one stat instead
+ * of loading node-gyp-build and our package.json (~2 ms of every start-up); every other case
+ * (prebuilds, tags, overrides) is node-gyp-build's own search. Throws where there is none.
+ */
+function addonFile(): string {
+  if (addon !== undefined) return addon;
+  const fs = require('node:fs') as typeof import('node:fs');
+  const local = path.join(PACKAGE_ROOT, 'build', 'Release', 'blackbox.node');
+  if (!process.env.BLACKBOX_NATIVE_PREBUILD && !process.env.PREBUILDS_ONLY && fs.statSync(local, { throwIfNoEntry: false })?.isFile()) {
+    addon = local;
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    addon = (require('node-gyp-build') as { resolve(dir: string): string }).resolve(PACKAGE_ROOT);
+  }
+  return addon;
+}
 
 /**
  * Load the addon once: a prebuild matching this platform/ABI, else the local
@@ -51,9 +72,7 @@ export function loadBinding(): Binding | null {
     return null;
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const load = require('node-gyp-build') as (dir: string) => Binding;
-    cached = { binding: load(PACKAGE_ROOT), error: undefined };
+    cached = { binding: require(addonFile()) as Binding, error: undefined };
   } catch (error) {
     cached = { binding: null, error };
   }
@@ -83,9 +102,7 @@ function shippedFile(name: string, executable: boolean): string | undefined {
   const fs = require('node:fs') as typeof import('node:fs');
   const candidates: string[] = [];
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const resolve = (require('node-gyp-build') as { resolve(dir: string): string }).resolve;
-    candidates.push(path.join(path.dirname(resolve(PACKAGE_ROOT)), name));
+    candidates.push(path.join(path.dirname(addonFile()), name));
   } catch {
     // no addon found: the fallbacks below still say whether a helper exists
   }

@@ -118,9 +118,9 @@ export function resolveCommand(argv: readonly string[], env: NodeJS.ProcessEnv, 
   let node = false;
   const visit = (f: string, depth: number) => {
     let real: string;
-    try { real = fs.realpathSync(f); } catch { return; }
+    try { real = fs.realpathSync.native(f); } catch { return; }
     if (!exec.includes(real)) exec.push(real);
-    if (NODE_NAME.test(path.basename(real)) || real === fs.realpathSync(process.execPath)) node = true;
+    if (NODE_NAME.test(path.basename(real)) || real === fs.realpathSync.native(process.execPath)) node = true;
     const interp = elfInterpreter(real);
     if (interp) { visit(interp, depth + 1); return; }
     const sb = depth < 4 ? shebang(real) : undefined;
@@ -138,7 +138,7 @@ export function resolveCommand(argv: readonly string[], env: NodeJS.ProcessEnv, 
   if (node) {
     const script = argv.slice(1).find((a) => !a.startsWith('-'));
     if (script) {
-      try { appRoot = packageRoot(fs.realpathSync(path.resolve(cwd, script))); } catch { /* not a file */ }
+      try { appRoot = packageRoot(fs.realpathSync.native(path.resolve(cwd, script))); } catch { /* not a file */ }
     }
   }
   return { file, argv: [...argv], exec, node, appRoot, preload: [] };

@@ -107,7 +107,7 @@ export function packageRoot(file: string): string {
 function mainFile(): string | undefined {
   const main = require.main?.filename ?? process.argv[1];
   if (!main || !path.isAbsolute(main)) return undefined;
-  try { return fs.realpathSync(main); } catch { return undefined; }
+  try { return fs.realpathSync.native(main); } catch { return undefined; }
 }
 
 export function pathContext(): PathContext {
@@ -136,14 +136,17 @@ export function hostFacts(ctx: PathContext): HostFacts {
 /** Does `p` exist, and is it a directory? undefined when it does not exist. */
 export function inode(p: string): { dir: boolean } | undefined {
   try {
-    return { dir: fs.statSync(p).isDirectory() };
+    // throwIfNoEntry: a missing path is common here (grants for files not made yet), and
+    // an ENOENT exception costs more than the stat.
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    return st ? { dir: st.isDirectory() } : undefined;
   } catch {
     return undefined;
   }
 }
 
 function realpathOrUndefined(p: string): string | undefined {
-  try { return fs.realpathSync(p); } catch { return undefined; }
+  try { return fs.realpathSync.native(p); } catch { return undefined; }
 }
 
 /** What the supervisor's table needs from the file system (realpaths), gathered here: compile stays pure. */

@@ -20,6 +20,7 @@ export function supervisorReports(): readonly KernelViolation[] {
 }
 
 let live: net.Socket | null = null;
+let liveFd = -1;
 
 
 /**
@@ -28,13 +29,27 @@ let live: net.Socket | null = null;
  * as libuv tries the write at once.
  */
 export function narrowSupervisor(lines: readonly string[]): boolean {
-  if (!live) return false;
-  live.write(['narrow-begin', ...lines].join('\n') + '\n');
+  if (liveFd < 0) return false;
+  channelSocket().write(['narrow-begin', ...lines].join('\n') + '\n');
   return true;
 }
 
+/**
+ * Takes the control socket over. The net.Socket is made on the first write (a name hint, a
+ * narrowing) or on the loop's first turn, whichever comes first, not inside lockdown():
+ * a process's first Socket costs ~1 ms, the policy is fully in force without it, and reports
+ * that arrive meanwhile wait in the socket buffer. The Immediate is unref'd: a process that
+ * exits at once never pays for a reader it would not use.
+ */
 export function openSupervisorChannel(fd: number): void {
-  const sock = new net.Socket({ fd, readable: true, writable: true });
+  liveFd = fd;
+  setNameHinter((name) => { channelSocket().write(`hint ${name}\n`); });
+  setImmediate(channelSocket).unref();
+}
+
+function channelSocket(): net.Socket {
+  if (live) return live;
+  const sock = new net.Socket({ fd: liveFd, readable: true, writable: true });
   live = sock;
   sock.unref();
   sock.setEncoding('utf8');
@@ -56,5 +71,5 @@ export function openSupervisorChannel(fd: number): void {
   // The supervisor exits only when no filtered task is left; an error here means it died,
   // and every trapped call already fails closed (ENOSYS).
   sock.on('error', () => {});
-  setNameHinter((name) => { sock.write(`hint ${name}\n`); });
+  return sock;
 }

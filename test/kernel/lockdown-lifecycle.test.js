@@ -110,9 +110,11 @@ test('ESM import sees the same module: lockdown through import, status through r
 // UV_USE_IO_URING=1): test/kernel/lockdown-iouring.test.js.
 
 test('without the addon (another platform, a failed build) lockdown loads, reports in words, enforces nothing in the kernel', async () => {
-  // Simulate: the loader finds no addon. node-gyp-build is replaced in the
-  // require cache before blackbox-native loads it.
+  // Simulate: the loader finds no addon. node-gyp-build's override names a directory with
+  // no build (so the build/Release fast path steps aside), and node-gyp-build itself is
+  // replaced before blackbox-native loads it.
   const r = await runChild(`
+    process.env.BLACKBOX_NATIVE_PREBUILD = '/nonexistent-blackbox-prebuild';
     const Module = require('node:module');
     const real = Module._load;
     Module._load = function (req, ...rest) {

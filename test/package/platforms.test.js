@@ -51,6 +51,9 @@ function runChild(code, timeout = 20_000) {
 const SEAMS = {
   darwin: `Object.defineProperty(process, 'platform', { value: 'darwin', configurable: true });`,
   'no addon': `
+    // node-gyp-build's own override, pointed at a directory with no build: the loader's
+    // search then finds nothing (the build/Release fast path steps aside for the override).
+    process.env.BLACKBOX_NATIVE_PREBUILD = '/nonexistent-blackbox-prebuild';
     const Module = require('node:module');
     const real = Module._load;
     Module._load = function (req, ...rest) {
