@@ -5,7 +5,8 @@
 // unprotected instead would be the silent failure a security tool must not have.
 //
 // Under `blackbox run` (BLACKBOX_LAUNCHED, which the launcher sets, AND a seccomp filter
-// with no_new_privs actually in force here) the kernel layers are already in place; this
+// with no_new_privs actually in force here, AND — when it says a supervisor is there — a
+// self-test through that supervisor passed) the kernel layers are already in place; this
 // lockdown adds the JS layer and the in-process rules on top (narrowing only: a wider
 // BLACKBOX_POLICY in a child changes nothing the kernel enforces).
 
@@ -13,6 +14,8 @@ import * as fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { lockdownWith, type LockdownOptions } from './lockdown/lockdown';
 import { setNameHinter } from './guards/state';
+import { loadBinding } from './enforce/binding';
+import { selfTest } from './enforce/enforce';
 
 function fail(msg: string): never {
   process.stderr.write(`blackbox-native/register: ${msg}\n`);
@@ -33,7 +36,7 @@ function readPolicy(): unknown {
   return undefined;
 }
 
-function launched(): LockdownOptions['launched'] {
+function launched(policy: unknown, hintFd: number | undefined): LockdownOptions['launched'] {
   const mark = process.env.BLACKBOX_LAUNCHED;
   if (mark !== 'supervised' && mark !== '1') return undefined;
   try {
@@ -42,7 +45,22 @@ function launched(): LockdownOptions['launched'] {
   } catch {
     return undefined;
   }
-  return { supervised: mark === 'supervised' };
+  if (mark === '1') return { supervised: false };
+  // The environment only says a supervisor is there; netSupervisor is reported after a test
+  // made from here: the launcher keeps its self-test pair open for us (BLACKBOX_SELFTEST),
+  // and we tell it when we are done so it closes the pair. A failed test (a copied
+  // environment, a launcher gone) is a lockdown of our own: its supervisor, or its fallback.
+  const m = /^(\d+):(\d+)$/.exec(process.env.BLACKBOX_SELFTEST ?? '');
+  const b = loadBinding();
+  const audit = typeof policy === 'object' && policy !== null && (policy as { mode?: unknown }).mode === 'audit';
+  const failed = m && b ? selfTest(b, Number(m[1]), Number(m[2]), audit) : 'no self-test ports';
+  if (hintFd !== undefined) { try { fs.writeSync(hintFd, 'selftest-done\n'); } catch { /* launcher gone */ } }
+  return failed ? undefined : { supervised: true };
+}
+
+function hintFdFromEnv(): number | undefined {
+  const fd = Number(process.env.BLACKBOX_HINT_FD);
+  return Number.isInteger(fd) && fd > 2 ? fd : undefined;
 }
 
 if (!isMainThread) {
@@ -53,11 +71,11 @@ if (!isMainThread) {
   require('./guards/worker-preload');
 } else {
   const policy = readPolicy();
-  const how = launched();
+  const hintFd = hintFdFromEnv();
+  const how = launched(policy, hintFd);
   try {
     lockdownWith(policy, { launched: how });
-    const hintFd = Number(process.env.BLACKBOX_HINT_FD);
-    if (how?.supervised && Number.isInteger(hintFd) && hintFd > 2) {
+    if (how?.supervised && hintFd !== undefined) {
       // `*.domain` rules: the launcher's supervisor admits a name below the domain once the JS
       // layer names it (it resolves the name itself). Written before the connect it precedes.
       setNameHinter((name) => { try { fs.writeSync(hintFd, `hint ${name}\n`); } catch { /* launcher gone: calls fail closed */ } });

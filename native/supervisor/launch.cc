@@ -236,20 +236,30 @@ int Launch() {
   std::string err;
   if (!ReadSpec(&sp, &err)) { Reply(kCtl, "err 22 " + err); return 64; }
 
-  std::vector<char*> argv, envp;
-  for (std::string& a : sp.argv) argv.push_back(&a[0]);
-  argv.push_back(nullptr);
-  for (std::string& e : sp.envv) envp.push_back(&e[0]);
-  envp.push_back(nullptr);
-
   Session s;
   s.ctl = kCtl;
   s.rules = rules;
+  // With the hint pipe (a Node command: its JS layer locks down again in-process), the
+  // self-test pair stays open past the child's own test until the command says
+  // "selftest-done" on that pipe (or closes it): the command's lockdown repeats the test
+  // through us before it reports netSupervisor, instead of trusting BLACKBOX_LAUNCHED.
+  const bool sharedTest = sp.supervise && sp.hintFd;
   if (sp.supervise) {
     s.sa = SelftestSocket(true, &s.allowPort);
     s.sd = SelftestSocket(false, &s.denyPort);
     if (s.sa < 0 || s.sd < 0) { Reply(kCtl, "err " + std::to_string(errno) + " selftest sockets"); return 70; }
   }
+  if (sharedTest) {
+    const std::string key = "BLACKBOX_SELFTEST=";
+    for (size_t i = sp.envv.size(); i-- > 0;) if (sp.envv[i].compare(0, key.size(), key) == 0) sp.envv.erase(sp.envv.begin() + static_cast<long>(i));
+    sp.envv.push_back(key + std::to_string(s.allowPort) + ":" + std::to_string(s.denyPort));
+  }
+
+  std::vector<char*> argv, envp;
+  for (std::string& a : sp.argv) argv.push_back(&a[0]);
+  argv.push_back(nullptr);
+  for (std::string& e : sp.envv) envp.push_back(&e[0]);
+  envp.push_back(nullptr);
   int stp[2], gop[2], hp[2] = {-1, -1};
   if (pipe2(stp, O_CLOEXEC) != 0 || pipe2(gop, O_CLOEXEC) != 0 || (sp.hintFd && sp.supervise && pipe2(hp, O_CLOEXEC) != 0)) {
     Reply(kCtl, "err " + std::to_string(errno) + " pipe2");
@@ -341,7 +351,10 @@ int Launch() {
     std::string l;
     int r;
     while ((r = statusLine(&l)) == 1) {
-      if (l[0] == 'T') { EndSelftest(&s); Reply(kCtl, "supervised"); }
+      if (l[0] == 'T') {
+        if (!sharedTest) EndSelftest(&s);
+        Reply(kCtl, "supervised");
+      }
       else failed(l);
     }
     if (r == 0) { close(stp[0]); extra[0].fd = -1; }
@@ -350,8 +363,9 @@ int Launch() {
     reap(false);
     if (reaped) { close(pidfd); extra[1].fd = -1; }
   };
-  // Hints from the command are untrusted: only "hint <name>" lines pass (a hint can only make
-  // us resolve a name a *.domain rule covers); the rule table and narrowing stay the CLI's.
+  // Lines from the command are untrusted: only "hint <name>" (it can only make us resolve a
+  // name a *.domain rule covers) and "selftest-done" (it can only close the self-test pair
+  // early) pass; the rule table and narrowing stay the CLI's.
   std::string hintbuf;
   if (hp[0] >= 0) {
     fcntl(hp[0], F_SETFL, fcntl(hp[0], F_GETFL) | O_NONBLOCK);
@@ -366,9 +380,14 @@ int Launch() {
         std::string l = hintbuf.substr(0, nl);
         hintbuf.erase(0, nl + 1);
         if (l.compare(0, 5, "hint ") == 0) HandleCtlLine(l);
+        else if (l == "selftest-done") EndSelftest(&s);
       }
       if (hintbuf.size() > 65536) hintbuf.clear();
-      if (n == 0) { close(hp[0]); extra[hi].fd = -1; }
+      if (n == 0) {
+        close(hp[0]);
+        extra[hi].fd = -1;
+        EndSelftest(&s);  // the command is gone or gave the pipe up: the test window ends with it
+      }
     };
   }
   int rc = Serve(&s, &extra);

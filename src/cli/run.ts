@@ -50,6 +50,7 @@ function commandEnv(opts: Options, cmd: Command, supervised: boolean): Record<st
     env.BLACKBOX_LAUNCHED = supervised ? 'supervised' : '1';
     if (supervised) env.BLACKBOX_HINT_FD = '3';
     else delete env.BLACKBOX_HINT_FD;
+    delete env.BLACKBOX_SELFTEST; // the launcher sets it to its self-test pair when it supervises
   } else {
     // Non-Node commands: the libc hook (native/hook) names the denials libc sees in the
     // program's own stderr. Words only; the kernel layers are the boundary. The flags it

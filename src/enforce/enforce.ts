@@ -71,6 +71,24 @@ export function dismissEarly(b: Binding, s: { pid: number; fd: number }): void {
 }
 
 /**
+ * One allowed and one denied raw connect through a live supervisor's self-test pair (a port
+ * it listens on, one it only bound): undefined when both got the supervisor's answers, else
+ * what went wrong. Shared by lockdown()'s attach and by a command `blackbox run` launched,
+ * whose register repeats the launcher's test (BLACKBOX_SELFTEST) before it reports one.
+ */
+export function selfTest(b: Binding, allowPort: number, denyPort: number, audit: boolean): string | undefined {
+  const allowed = b.probeConnect('127.0.0.1', allowPort);
+  const denied = b.probeConnect('127.0.0.1', denyPort);
+  if (allowed !== 0 && allowed !== -EINPROGRESS) return `self-test: an allowed connect failed (errno ${-allowed})`;
+  // Audit: the would-be denial is CONTINUEd, so the kernel's own connect meets the port the
+  // helper bound without listening (refused, at once or once under way on this
+  // non-blocking socket); EACCES would mean it was denied, ENOSYS that nobody answered.
+  // Enforce: the helper answers EACCES itself.
+  const ok = audit ? denied === -ECONNREFUSED || denied === -EINPROGRESS || denied === 0 : denied === -13;
+  return ok ? undefined : `self-test: a ${audit ? 'would-be-' : ''}denied connect gave ${denied}`;
+}
+
+/**
  * After the filter is in: the helper pulls the listener with pidfd_getfd (the fd NUMBER
  * travels; sendmsg with SCM_RIGHTS is trapped already and nobody would answer it), then
  * we keep no copy: were we to, the helper's death could not fail our calls closed.
@@ -84,15 +102,8 @@ function attachSupervisor(b: Binding, s: { pid: number; fd: number }, listener: 
     if (!m) throw supervisorFailure(`attach failed: ${reply ?? 'helper exited'}`);
     b.close(listener);
     listener = -1;
-    const allowed = b.probeConnect('127.0.0.1', Number(m[1]));
-    const denied = b.probeConnect('127.0.0.1', Number(m[2]));
-    if (allowed !== 0 && allowed !== -EINPROGRESS) throw supervisorFailure(`self-test: an allowed connect failed (errno ${-allowed})`);
-    // Audit: the would-be denial is CONTINUEd, so the kernel's own connect meets the port the
-    // helper bound without listening (refused, at once or once under way on this
-    // non-blocking socket); EACCES would mean it was denied, ENOSYS that nobody answered.
-    // Enforce: the helper answers EACCES itself.
-    const ok = audit ? denied === -ECONNREFUSED || denied === -EINPROGRESS || denied === 0 : denied === -13;
-    if (!ok) throw supervisorFailure(`self-test: a ${audit ? 'would-be-' : ''}denied connect gave ${denied}`);
+    const failed = selfTest(b, Number(m[1]), Number(m[2]), audit);
+    if (failed) throw supervisorFailure(failed);
     b.writeFd(s.fd, 'selftest-done\n');
   } finally {
     if (listener >= 0) b.close(listener);

@@ -116,6 +116,10 @@ export function lockdownWith(input: unknown, opts: LockdownOptions): LockdownRep
     policy = intersect(prev.policy, requested);
   }
 
+  // "Launched, not supervised" is the launcher's word that this policy needed no supervisor;
+  // for one that does, the word is not taken (a copied environment): our own supervisor, or
+  // the fallback that says it is missing.
+  if (opts.launched && !opts.launched.supervised && supervisorNeeded(policy)) opts = { ...opts, launched: undefined };
   const binding = loadBinding();
   const p = probe(binding);
   warmUp(policy);

@@ -250,6 +250,55 @@ test('run: a Node child that re-runs the preload with a wider BLACKBOX_POLICY ch
   }
 });
 
+test('run: a supervised Node command reports netSupervisor after its own self-test through the launcher, which then closes the test pair', { skip }, async () => {
+  const srv = await recordingServer();
+  try {
+    const app = `
+      const k = require(${JSON.stringify(path.join(ROOT, 'dist', 'enforce', 'binding.js'))}).loadBinding();
+      const [allow] = (process.env.BLACKBOX_SELFTEST || '0:0').split(':').map(Number);
+      const layers = require(${JSON.stringify(ROOT)}).status().layers;
+      // "selftest-done" went to the launcher before this line ran; give its loop a moment
+      setTimeout(() => console.log('@@' + JSON.stringify({ layers, allow, afterDone: k.probeConnect('127.0.0.1', allow), granted: k.probeConnect('127.0.0.1', ${srv.port}) })), 300);`;
+    const r = await blackbox(['run', `--allow-net=127.0.0.1:${srv.port}`, '--', process.execPath, '-e', app]);
+    assert.strictEqual(r.status, 0, r.stderr);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('@@'));
+    assert.ok(line, r.stdout + r.stderr);
+    const o = JSON.parse(line.slice(2));
+    assert.strictEqual(o.layers.netSupervisor, true);
+    assert.ok(o.allow > 0);
+    // the pair is closed: its port is judged by the rules like any other (denied, reported)
+    assert.strictEqual(o.afterDone, -13);
+    assert.ok(o.granted === 0 || o.granted === -115, `granted: ${o.granted}`);
+    assert.ok(deniedLines(r.stderr).some((l) => l.includes(`127.0.0.1:${o.allow}`)), r.stderr);
+    await sleep(100);
+    assert.ok(srv.connections() >= 1);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('run: lines a Node command writes on its hint pipe other than "hint <name>" change nothing — no narrowing, no abort, no rules; the granted connect still arrives', { skip }, async () => {
+  const srv = await recordingServer();
+  try {
+    const app = `
+      const fs = require('node:fs');
+      const junk = ['narrow-begin', 'end', 'abort', 'refresh', 'attach 1 1', 'connect tcp 0.0.0.0/0 any', 'hint ', 'hint ../../etc', 'x'.repeat(70000)];
+      fs.writeSync(3, junk.join('\\n') + '\\n');
+      setTimeout(() => {
+        const s = require('node:net').connect(${srv.port}, '127.0.0.1', () => s.end('AFTER-JUNK'));
+        s.on('close', () => console.log('done'));
+        s.on('error', (e) => console.log('error', e.code, e.layer));
+      }, 300);`;
+    const r = await blackbox(['run', `--allow-net=127.0.0.1:${srv.port}`, '--', process.execPath, '-e', app]);
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.match(r.stdout, /done/);
+    await sleep(100);
+    assert.ok(srv.has('AFTER-JUNK'), r.stdout + r.stderr);
+  } finally {
+    await srv.close();
+  }
+});
+
 test('run: works as an unprivileged user (nobody): the granted connect arrives, another is denied', { skip: skip || (process.getuid?.() !== 0 ? 'needs root to drop to nobody' : !PYTHON && 'no python3') }, async () => {
   const a = await recordingServer();
   const b = await recordingServer({ host: '127.0.0.2', port: a.port });

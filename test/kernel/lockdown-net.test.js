@@ -194,6 +194,44 @@ test('net: a filter from elsewhere that holds the seccomp listener — lockdown(
   }
 });
 
+test('net: a copied BLACKBOX_LAUNCHED=supervised is not believed — register repeats the launcher\'s self-test, and without a launcher locks down with its own supervisor (127.0.0.2:P stays denied)', { skip }, async () => {
+  const a = await recordingServer();
+  const b = await recordingServer({ host: '127.0.0.2', port: a.port }); // same port: only a supervisor tells them apart
+  try {
+    const ROOT = require('node:path').join(__dirname, '..', '..');
+    const app = `
+      const bb = require(${JSON.stringify(ROOT)});
+      const k = require(${JSON.stringify(require.resolve('../../dist/enforce/binding.js'))}).loadBinding();
+      console.log('@@' + JSON.stringify({ layers: bb.status().layers, granted: k.probeConnect('127.0.0.1', ${a.port}), other: k.probeConnect('127.0.0.2', ${a.port}) }));`;
+    const r = await runChild(`
+      // A process with a seccomp filter and no_new_privs, as a launched command has, but no
+      // launcher: what the environment claims must not stand in for the supervisor.
+      const k = require('node-gyp-build')(${JSON.stringify(ROOT)});
+      const prog = Buffer.alloc(8);
+      prog.writeUInt16LE(0x06, 0);          // BPF_RET | BPF_K
+      prog.writeUInt32LE(0x7fff0000, 4);    // SECCOMP_RET_ALLOW
+      k.setNoNewPrivs();
+      k.seccompInstall(prog, 1);            // TSYNC, no listener
+      const c = require('node:child_process').spawnSync(process.execPath, ['--require', ${JSON.stringify(require.resolve('../../dist/register.js'))}, '-e', ${JSON.stringify(app)}], {
+        encoding: 'utf8', timeout: 15000,
+        env: { ...process.env, BLACKBOX_LAUNCHED: 'supervised', BLACKBOX_SELFTEST: '1:2', BLACKBOX_POLICY: JSON.stringify({ net: { connect: ['127.0.0.1:${a.port}'] } }) },
+      });
+      const line = (c.stdout || '').split('\\n').find((l) => l.startsWith('@@'));
+      out({ status: c.status, stderr: c.stderr, got: line ? JSON.parse(line.slice(2)) : null });`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.result.status, 0, r.result.stderr);
+    const o = r.result.got;
+    assert.equal(o.layers.netSupervisor, true); // its own, after its own self-test
+    assert.ok(o.granted === 0 || o.granted === -115, `granted: ${o.granted}`);
+    assert.equal(o.other, EACCES);
+    await sleep(100);
+    assert.equal(b.connections(), 0);
+    assert.ok(a.connections() >= 1);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
 test('net: a connect supervisor that cannot start (e.g. a prebuilt helper on an older glibc) — the lockdown goes on without it and says so; per-port rules stay the kernel\'s', { skip }, async () => {
   const a = await recordingServer();
   const other = await recordingServer();
