@@ -13,13 +13,18 @@
 // The check of (1) also sits in the Worker class's super constructor (Node's
 // `class Worker extends EventEmitter` calls it first thing), so a Worker class
 // captured before lockdown (`const { Worker } = require(...)`, a subclass
-// defined earlier, Node's internal hooks worker) is refused too; such a
-// worker, when allowed, runs with the kernel layer only (its options are not
-// reachable from there to add the preload).
+// defined earlier, Node's internal hooks worker) is refused too. Such a
+// worker's options are out of reach there, but the script is not: the
+// constructor hands it to the new thread in one message on the worker's
+// internal port (`{ type: 'loadScript', doEval, filename, environmentData }`,
+// the same shape in Node 18 to 26), posted with MessagePort#postMessage before
+// the thread starts. That one message, and only while a captured class
+// constructs, is rewritten to run worker-preload first (see preloaded()).
+// Workers the wrapper makes (1) are left alone: their --require does it.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import wt = require('node:worker_threads');
 import { checkWorker, type Denial } from './check';
 import { violation } from './deny';
@@ -33,7 +38,8 @@ export const PRELOAD = path.join(__dirname, 'worker-preload.js');
 /** What a new worker's preload receives. */
 export interface WorkerHandoff {
   layer: GuardLayer;
-  execArgv: string[];
+  /** What the worker's process.execArgv must show, when our --require was added to it. */
+  execArgv?: string[];
 }
 
 // captured at load, before the fs guard patches anything
@@ -141,6 +147,60 @@ function wrapWorker(Orig: WorkerCtor): WorkerCtor {
   return Worker;
 }
 
+/** Set between a captured class's super() and its 'loadScript' message (or the next microtask). */
+let capturedHandoff: WorkerHandoff | null = null;
+
+interface LoadScript { type: 'loadScript'; doEval: unknown; filename: unknown; isInternal?: unknown; environmentData?: unknown }
+
+/**
+ * The 'loadScript' message with worker-preload run before the script, or null for a shape
+ * we do not know (the worker then runs with the kernel layer only, as before). Line 1 of
+ * an eval script keeps its line number (the preload is prefixed on the same line).
+ *   'classic' (eval: true)  → `require(preload);` + code
+ *   'module' (ESM eval, data: URLs before Node 22) → `import preloadURL;` + code
+ *   'data-url' (Node 22+)   → 'module': `import preloadURL; import dataURL;`
+ *   false (a file)          → 'classic': argv[1] = file, require(preload), runMain(file) —
+ *     what Node's worker does for a file (it even notes runMain may be patched by --require).
+ */
+function preloaded(m: LoadScript, handoff: WorkerHandoff): LoadScript | null {
+  // isInternal: Node's own workers (the module-hooks thread) name an internal module, not a file
+  // environmentData is Node's own SafeMap (a Map, but not `instanceof Map` here): iterable
+  const env = m.environmentData as Iterable<[unknown, unknown]> | null | undefined;
+  if (m.isInternal || typeof m.filename !== 'string' || !env || typeof env[Symbol.iterator] !== 'function') return null;
+  const req = `require(${JSON.stringify(PRELOAD)});`;
+  const imp = `import ${JSON.stringify(pathToFileURL(PRELOAD).href)};`;
+  let doEval: unknown;
+  let filename: string;
+  if (m.doEval === 'classic' || m.doEval === true) { doEval = m.doEval; filename = req + m.filename; }
+  else if (m.doEval === 'module') { doEval = 'module'; filename = imp + m.filename; }
+  else if (m.doEval === 'data-url') { doEval = 'module'; filename = `${imp} import ${JSON.stringify(m.filename)};`; }
+  else if (m.doEval === false) {
+    const file = JSON.stringify(m.filename);
+    doEval = 'classic';
+    filename = `process.argv[1] = ${file}; try { delete process._eval; } catch {} ${req} require('node:module').runMain(${file});`;
+  } else return null;
+  // a copy: the message holds the parent's own environment data Map
+  const environmentData = new Map(env).set(LAYER_KEY, handoff);
+  return { ...m, doEval, filename, environmentData };
+}
+
+/** Rewrites the one 'loadScript' message a captured Worker class posts (see the header). */
+function guardLoadScript(): void {
+  const Port = wt.MessagePort as unknown as { prototype: { postMessage: (...a: unknown[]) => void } };
+  const orig = Port.prototype.postMessage;
+  if (typeof orig !== 'function') return;
+  Port.prototype.postMessage = function postMessage(this: unknown, ...args: unknown[]): void {
+    const h = capturedHandoff;
+    const m = args[0] as LoadScript | null;
+    if (h && m && typeof m === 'object' && m.type === 'loadScript') {
+      capturedHandoff = null;
+      const next = preloaded(m, h);
+      if (next) args[0] = next;
+    }
+    return Reflect.apply(orig, this, args);
+  };
+}
+
 /** Put the check into the Worker class's super constructor (see the header). */
 function guardSuper(Orig: WorkerCtor): void {
   const Base = Object.getPrototypeOf(Orig) as new (...a: unknown[]) => object;
@@ -151,6 +211,12 @@ function guardSuper(Orig: WorkerCtor): void {
       const d = e ? checkWorker(e, '') : null;
       // the script is not known here (the constructor reads its arguments after super())
       if (e && d) refuse(e, { ...d, what: 'new Worker' });
+      const layer = new.target && getLockdownLayer();
+      if (layer && existsSync(PRELOAD)) {
+        // no execArgv: nothing was added to the worker's, so there is nothing to hide
+        capturedHandoff = { layer };
+        queueMicrotask(() => { capturedHandoff = null; }); // a constructor that threw first
+      }
     }
     if (!new.target) return (Base as unknown as (...a: unknown[]) => object).apply(this, args); // EventEmitter.call(obj)
     return Reflect.construct(Base, args, new.target);
@@ -168,5 +234,6 @@ export function install(): void {
   const W = wt as unknown as { Worker: WorkerCtor };
   const Orig = W.Worker;
   guardSuper(Orig);
+  guardLoadScript();
   W.Worker = wrapWorker(Orig);
 }

@@ -97,7 +97,7 @@ test('childProcess: false — every child_process form denied with its own deliv
     const f = (n) => path.join(dir, n);
     const r = await runChild(`${snippet}
       const wt = require('node:worker_threads');
-      const EarlyWorker = wt.Worker; // captured before lockdown: its workers get no JS guards
+      const EarlyWorker = wt.Worker; // captured before lockdown: its workers get the guards all the same
       const origSpawn = cp.ChildProcess.prototype.spawn;
       const origDlopen = process.dlopen;
       const syncBinding = process.binding('spawn_sync');
@@ -147,13 +147,16 @@ test('childProcess: false — every child_process form denied with its own deliv
       for (const k of Object.keys(require.cache)) delete require.cache[k];
       require(${J(ROOT)});
       sync('undoCache', require('node:child_process').spawnSync('/usr/bin/touch', [f('undoCache')]));
-      // a Worker realm without the JS guards (the class captured before lockdown)
+      // the class captured before lockdown: its workers (eval, CJS file, ESM file) have the
+      // guards before their first line too; inside one, the raw binding meets the kernel
+      onWorker('earlyEval', new EarlyWorker(${J(workerBody(addon))}, { eval: true }));
+      onWorker('earlyFile', new EarlyWorker(f('worker.js'), { argv: ['a1'] }));
+      onWorker('earlyEsm', new EarlyWorker(f('worker.mjs')));
+      onWorker('earlyData', new EarlyWorker(new URL('data:text/javascript,' + encodeURIComponent("import { parentPort } from 'node:worker_threads'; import cp from 'node:child_process'; const r = cp.spawnSync('/usr/bin/true'); parentPort.postMessage({ code: r.error && r.error.code, layer: r.error && r.error.layer });"))));
       onWorker('realm', new EarlyWorker(\`
-        const cp = require('node:child_process');
-        const r = cp.spawnSync('/usr/bin/touch', [\${JSON.stringify(f('realm'))}]);
-        let addon;
-        try { require(\${JSON.stringify(${J(addon)})}); addon = 'loaded'; } catch (e) { addon = e.code; }
-        require('node:worker_threads').parentPort.postMessage({ spawn: r.error && r.error.code, name: r.error && r.error.name, addon });\`, { eval: true }));
+        const b = process.binding('spawn_sync');
+        const raw = b.spawn({ file: '/usr/bin/touch', args: ['/usr/bin/touch', \${JSON.stringify(f('realm'))}], envPairs: [], stdio: [{ type: 'ignore' }, { type: 'ignore' }, { type: 'ignore' }] });
+        require('node:worker_threads').parentPort.postMessage({ raw: raw.error, argv: process.argv.slice(1) });\`, { eval: true }));
       done();`);
     assert.equal(r.status, 0, r.stderr);
     const o = r.result;
@@ -199,7 +202,7 @@ test('childProcess: false — every child_process form denied with its own deliv
     assertDenied(o.dlopen, addon, { permission: 'Addon' });
 
     // every worker created after lockdown has the guards before its first line
-    for (const name of ['evalWorker', 'fileWorker', 'esmWorker']) {
+    for (const name of ['evalWorker', 'fileWorker', 'esmWorker', 'earlyEval', 'earlyFile', 'earlyEsm']) {
       const w = o[name];
       assert.ok(w && !w.workerError, `${name}: ${J(w)}`);
       assertDenied(w.spawnSync, '/usr/bin/true');
@@ -216,7 +219,11 @@ test('childProcess: false — every child_process form denied with its own deliv
     assert.deepEqual(o.undoBinding, { error: -13, status: null });
     assert.equal(o.undoDlopen.code, 'ERR_DLOPEN_FAILED', J(o.undoDlopen));
     assertDenied(o.undoCache, `/usr/bin/touch ${f('undoCache')}`);
-    assert.deepEqual(o.realm, { spawn: 'EACCES', name: 'Error', addon: 'ERR_DLOPEN_FAILED' });
+    assert.deepEqual(o.realm, { raw: -13, argv: ['[worker eval]'] });
+    assert.deepEqual(o.earlyData, { code: 'ERR_ACCESS_DENIED', layer: 'js' }); // an ESM data: URL worker
+    // a captured class's worker sees the execArgv and argv Node gives it (nothing of ours)
+    assert.deepEqual(o.earlyEval.execArgv, o.execArgv);
+    assert.deepEqual(o.earlyFile.execArgv, o.execArgv);
 
     // nothing ran
     const ran = fs.readdirSync(dir).filter((n) => !['copy.node', 'forked.js', 'worker.js', 'worker.mjs'].includes(n));
