@@ -142,7 +142,11 @@ function bounds(results) {
   const sp = res('spawn');
   if (sp) decompose('spawnSync', sp.extra.plainUsPerOp, 'spawnSync true ×300', [['allow-all / plain', 'allow-all'], ['filter only / plain', 'compiled filter'], ['Landlock only / plain', 'Landlock'], ['guard only / plain', 'JS guard'], ['locked / plain', 'lockdown (all layers)']]);
   const st = res('startup');
-  if (st) lines.push(`- start-up: \`node -e 0\` ${st.extra.msMedian.plain.toFixed(1)} ms; loading the package adds ${(st.extra.msMedian.require - st.extra.msMedian.plain).toFixed(1)} ms, the full lockdown() ${(st.extra.msMedian.locked - st.extra.msMedian.require).toFixed(1)} ms more (medians).`);
+  if (st) {
+    const m = st.extra.msMedian;
+    const f = (x) => x.toFixed(1);
+    lines.push(`- start-up: \`node -e 0\` ${f(m.plain)} ms; loading the package adds ${f(m.require - m.plain)} ms, of which ${f(m.builtins - m.plain)} ms is loading the Node modules the JS layer patches (net, dns, dgram, fs/promises, child_process, worker_threads: a floor for any in-process JS layer, ${(m.builtins / m.plain).toFixed(2)}× alone); the full lockdown() ${f(m.locked - m.require)} ms more; \`blackbox run\` adds ${f(m.run - m.plain)} ms: a second node (the CLI, ${f(m.plain)} ms by itself) before the command's own start-up and preload (medians).`);
+  }
   return lines;
 }
 

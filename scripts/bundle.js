@@ -15,6 +15,10 @@ const LOADER = 'loader.js';
 const BUNDLE = 'bundle.js';
 // A stub's first line; a file that has it is already bundled (tsc rewrites every file it emits).
 const MARK = '// blackbox-native bundle stub';
+// Runtime dependencies packed into the bundle under 'npm:<name>' (the loader looks bare
+// specifiers up there first): their code is then part of the code cache, and the version
+// that was tested is the version that runs. Each one's license travels with it.
+const VENDORED = ['ipaddr.js'];
 
 function walk(dir, rel = '') {
   const out = [];
@@ -48,6 +52,16 @@ function bundle() {
     // trailing newline keeps a last-line comment from swallowing the brace.
     parts.push(`${JSON.stringify(key)}: function (exports, require, module, __filename, __dirname) {\n${text}\n},\n`);
   }
+  for (const name of VENDORED) {
+    const main = require.resolve(name);
+    let dir = path.dirname(main);
+    while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    const license = fs.readFileSync(path.join(dir, 'LICENSE'), 'utf8').replace(/\*\//g, '* /');
+    const text = fs.readFileSync(main, 'utf8');
+    parts.push(`/* ${name} ${pkg.version} (${pkg.license}), ${path.relative(dir, main)}:\n${license}*/\n`);
+    parts.push(`${JSON.stringify(`npm:${name}`)}: function (exports, require, module, __filename, __dirname) {\n${text}\n},\n`);
+  }
   parts.push('};\n})\n');
   const tmp = path.join(DIST, `${BUNDLE}.tmp`);
   fs.writeFileSync(tmp, parts.join(''));
@@ -70,7 +84,7 @@ function check() {
 if (require.main === module) {
   try {
     const r = process.argv.includes('--check') ? check() : bundle();
-    process.stdout.write(`bundle: ${r.modules} modules${r.cacheBytes ? `, code cache ${r.cacheBytes} bytes` : ''}\n`);
+    process.stderr.write(`bundle: ${r.modules} modules${r.cacheBytes ? `, code cache ${r.cacheBytes} bytes` : ''}\n`);
   } catch (e) {
     process.stderr.write(`scripts/bundle.js: ${e.message}\n`);
     process.exit(1);

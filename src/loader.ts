@@ -75,7 +75,8 @@ function requireFrom(dir: string): NodeJS.Require {
       // Not bundled (package.json, a .node file, a path outside dist/): Node's own loader.
       return hit ? loadKey(hit) : require(path.join(DIST, key));
     }
-    return require(spec);
+    // a dependency the bundle carries (scripts/bundle.js VENDORED), else Node's resolution
+    return 'npm:' + spec in (defs as Record<string, ModuleFn>) ? loadKey('npm:' + spec) : require(spec);
   }) as NodeJS.Require;
   r.main = require.main;
   r.cache = require.cache;
@@ -87,7 +88,7 @@ function requireFrom(dir: string): NodeJS.Require {
 function loadKey(key: string): unknown {
   const have = modules.get(key);
   if (have) return have.exports;
-  const filename = path.join(DIST, key);
+  const filename = key.startsWith('npm:') ? path.join(DIST, 'node_modules', key.slice(4)) : path.join(DIST, key);
   const mod: Mod = { exports: {}, id: filename, filename, loaded: false, children: [], paths: [] };
   modules.set(key, mod);
   const dir = path.posix.dirname(key);

@@ -75,7 +75,7 @@ function listen(host, port) {
 }
 
 const PACKAGE_PATHS = [/^package\.json$/, /^README\.md$/, /^CHANGELOG\.md$/, /^LICENSE$/, /^binding\.gyp$/,
-  /^bin\/[\w.-]+\.js$/, /^esm\/[\w.-]+\.mjs$/, /^dist\/[\w/.-]+\.(js|d\.ts)$/, /^native\/[\w/.-]+\.(cc|h|c)$/,
+  /^bin\/[\w.-]+\.js$/, /^scripts\/install-cache\.js$/, /^esm\/[\w.-]+\.mjs$/, /^dist\/[\w/.-]+\.(js|d\.ts)$/, /^native\/[\w/.-]+\.(cc|h|c)$/,
   /^prebuilds\/linux-(x64|arm64)\/(blackbox-native\.glibc\.node|blackbox-supervisor|blackbox-hook\.so)$/];
 
 test('tarball installs from prebuild without a toolchain, ships the connect supervisor, and locks down', { skip: !supported && 'Linux x64 only', timeout: 150_000 }, async (t) => {
@@ -125,7 +125,10 @@ test('tarball installs from prebuild without a toolchain, ships the connect supe
   t.diagnostic(`prebuilds: ${files.filter((f) => f.startsWith('prebuilds/')).join(', ')}`);
   const stray = files.filter((f) => !PACKAGE_PATHS.some((re) => re.test(f)));
   assert.deepStrictEqual(stray, [], 'files in the tarball that should not ship (build/ intermediates, tests, fixtures…)');
-  for (const f of ['prebuilds/linux-x64/blackbox-native.glibc.node', 'prebuilds/linux-x64/blackbox-supervisor', 'prebuilds/linux-x64/blackbox-hook.so', 'native/stub.cc', 'binding.gyp', 'dist/index.js']) {
+  // The code cache is not shipped: its stamp names the packing machine's file; the install
+  // script writes one for the installing Node.
+  assert.ok(!files.includes('dist/bundle.cache'), 'dist/bundle.cache is in the tarball');
+  for (const f of ['prebuilds/linux-x64/blackbox-native.glibc.node', 'prebuilds/linux-x64/blackbox-supervisor', 'prebuilds/linux-x64/blackbox-hook.so', 'native/stub.cc', 'binding.gyp', 'dist/index.js', 'dist/bundle.js', 'scripts/install-cache.js']) {
     assert.ok(files.includes(f), `${f} missing from the tarball`);
   }
   if (cross) assert.ok(files.includes('prebuilds/linux-arm64/blackbox-supervisor'), 'arm64 supervisor missing');
@@ -163,7 +166,8 @@ test('tarball installs from prebuild without a toolchain, ships the connect supe
     const report = bb.lockdown();
     let denied = null;
     try { fs.writeFileSync('/tmp/x-' + process.pid, 'x'); } catch (e) { denied = { name: e.name, code: e.code, isPV: e instanceof bb.PolicyViolation }; }
-    console.log(JSON.stringify({ layers: report.layers, denied }));`;
+    const cache = require(require('path').join(process.cwd(), 'node_modules', 'blackbox-native', 'dist', 'loader.js')).codeCacheState();
+    console.log(JSON.stringify({ layers: report.layers, denied, cache }));`;
   r = run(path.join(bin, 'node'), ['-e', script], { cwd: proj, env: childEnv, timeout: 20_000 });
   assert.strictEqual(r.status, 0, r.out);
   const res = JSON.parse(r.stdout.trim().split('\n').pop());
@@ -173,6 +177,8 @@ test('tarball installs from prebuild without a toolchain, ships the connect supe
   assert.ok(res.denied, 'writeFileSync was not denied');
   assert.strictEqual(res.denied.code, 'ERR_ACCESS_DENIED', r.out);
   assert.strictEqual(res.denied.isPV, true, r.out);
+  // the install script wrote the code cache for this Node, and the package loaded through it
+  assert.strictEqual(res.cache, 'accepted', r.out);
 
   // 5. per-address rule through the shipped supervisor: 127.0.0.1:P granted, 127.0.0.2:P (same
   //    port, so Landlock's port rule cannot tell them apart) denied. The raw connects use

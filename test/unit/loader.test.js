@@ -38,9 +38,12 @@ test('one instance per module, however it is reached: main, deep path, ESM entry
         sameClass: main.PolicyViolation === deep.PolicyViolation,
         esmSame: esm.PolicyViolation === deep.PolicyViolation,
         sameStatus: main.status === status.status,
+        // ipaddr.js runs from the bundle (scripts/bundle.js VENDORED), not from node_modules
+        ipaddrFromDisk: Object.keys(require.cache).some((k) => k.includes('ipaddr')),
+        ipaddrWorks: require(${JSON.stringify(path.join(DIST, 'policy', 'netrules.js'))}).parseNetRule('10.0.0.1:80', 'connect') !== undefined,
       }));
     });`);
-  assert.deepEqual(out, { sameClass: true, esmSame: true, sameStatus: true });
+  assert.deepEqual(out, { sameClass: true, esmSame: true, sameStatus: true, ipaddrFromDisk: false, ipaddrWorks: true });
 });
 
 test("a bundled module runs with its own file's __filename and __dirname", { skip }, () => {
