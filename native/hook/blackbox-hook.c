@@ -24,6 +24,9 @@
 //   BLACKBOX_HOOK_SKIP=net[,fs.read,...]  categories to keep silent (the connect supervisor
 //     prints its own lines): net = connect + listen + unix; also net.connect, listen,
 //     unix, socket, fs (= fs.read + fs.write), fs.read, fs.write, child.
+//   BLACKBOX_HINT_FD=3  the launcher's hint pipe (set when it supervises): the host names
+//     getaddrinfo() is asked for are named to the supervisor first ("name hints" below).
+//     The one thing the hook does besides explaining; it only ever adds a line to that pipe.
 //
 // Which errno: EACCES. Every denial of blackbox's kernel layer is EACCES (Landlock's answer,
 // the seccomp deny verdict, the supervisor's denyErrno), except Landlock's abstract-unix
@@ -70,6 +73,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -811,12 +815,73 @@ EXPORT pid_t fork(void) {
   return r;
 }
 
+// ---- name hints (`*.domain` rules) ----------------------------------------------------------
+// Under a supervisor with a `*.domain` rule, the launcher admits a name below the domain only
+// once told about it; it then resolves the name itself (a hint can make it resolve a name a
+// rule covers, nothing more: no address is taken from us). BLACKBOX_HINT_FD names the pipe the
+// launcher gave the command (fd 3). Each getaddrinfo() of a host name first sends
+// "hint <name>\n" there in one write (at most 260 bytes < PIPE_BUF: atomic among threads).
+// The pipe is checked by inode before each write: a program that closed fd 3 and reused the
+// number gets nothing written into its own file. Not covered: gethostbyname() and resolvers
+// that do not call getaddrinfo (c-ares, a static or Go binary); their connects to names
+// under a `*.domain` rule are denied (the kernel boundary holds; only the name is missing).
+
+static int g_hint_fd = -1;
+static dev_t g_hint_dev;
+static ino_t g_hint_ino;
+
+static void parse_hint_fd(void) {
+  const char *v = getenv("BLACKBOX_HINT_FD");
+  if (!v || !*v) return;
+  char *end;
+  long fd = strtol(v, &end, 10);
+  if (*end || fd < 3 || fd > 1023) return;
+  struct stat st;
+  if (fstat((int)fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
+  g_hint_fd = (int)fd;
+  g_hint_dev = st.st_dev;
+  g_hint_ino = st.st_ino;
+}
+
+static void hint_name(const char *name) {
+  size_t n = strnlen(name, 254);
+  if (n == 0 || n > 253) return;
+  int dots = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = name[i];
+    if (c == '.') { dots++; continue; }
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return;
+  }
+  if (dots == 0) return;  // a `*.domain` rule never covers a single label
+  struct in_addr a4;
+  if (inet_pton(AF_INET, name, &a4) == 1) return;  // an address, not a name
+  struct stat st;
+  if (fstat(g_hint_fd, &st) != 0 || st.st_dev != g_hint_dev || st.st_ino != g_hint_ino) { g_hint_fd = -1; return; }
+  char buf[264];
+  memcpy(buf, "hint ", 5);
+  memcpy(buf + 5, name, n);
+  buf[5 + n] = '\n';
+  (void)!write(g_hint_fd, buf, n + 6);
+}
+
+SLOT(getaddrinfo);
+EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res) {
+  REAL(getaddrinfo, int(const char *, const char *, const struct addrinfo *, struct addrinfo **), EAI_SYSTEM);
+  if (node && g_hint_fd >= 0 && !(hints && (hints->ai_flags & AI_NUMERICHOST))) {
+    int e = errno;
+    hint_name(node);
+    errno = e;
+  }
+  return real(node, service, hints, res);
+}
+
 // ---- constructor -----------------------------------------------------------------------
 
 #define PRE(name) (void)resolve(&slot_##name, #name)
 
 __attribute__((constructor)) static void blackbox_hook_init(void) {
   parse_config();
+  parse_hint_fd();
   // Resolve now so later calls (signal handlers, vfork children) never run dlsym.
   PRE(connect); PRE(bind); PRE(sendto); PRE(sendmsg); PRE(socket);
   PRE(open); PRE(open64); PRE(openat); PRE(openat64);
@@ -828,5 +893,5 @@ __attribute__((constructor)) static void blackbox_hook_init(void) {
   PRE(fchmod); PRE(fchown); PRE(ftruncate); PRE(ftruncate64);
   PRE(rename); PRE(renameat); PRE(renameat2); PRE(link); PRE(linkat); PRE(symlink); PRE(symlinkat);
   PRE(execve); PRE(execv); PRE(execvp); PRE(execvpe); PRE(fexecve);
-  PRE(posix_spawn); PRE(posix_spawnp); PRE(fork);
+  PRE(posix_spawn); PRE(posix_spawnp); PRE(fork); PRE(getaddrinfo);
 }

@@ -4,6 +4,8 @@
 // fd 4 = a Landlock ruleset the CLI built with the addon (or /dev/null when there is none).
 // Protocol on fd 3, after the rule table (same lines as attach mode, "end"):
 //   supervise                 the filter has USER_NOTIF verdicts: hold its listener
+//   hint-fd                   give the command fd 3, a pipe for "hint <name>" lines
+//   share-selftest            keep the self-test pair open until the command's "selftest-done"
 //   landlock <flags>          landlock_restrict_self(4, flags)
 //   seccomp <flags> <hex>     the BPF program (struct sock_filter[] bytes, hex)
 //   path <hex> | arg <hex> | env <hex>   execve's arguments, in order
@@ -54,7 +56,8 @@ constexpr size_t kMaxLine = 4 << 20;  // a seccomp program of 4096 insns is 64 K
 
 struct Spec {
   bool supervise = false;
-  bool hintFd = false;    // give the command fd 3: a pipe for "hint <name>" lines (Node's JS layer)
+  bool hintFd = false;    // give the command fd 3: a pipe for "hint <name>" lines (JS layer, libc hook)
+  bool shareSelftest = false;  // keep the self-test pair open for the command's own test (Node)
   bool landlock = false;
   uint32_t landlockFlags = 0;
   uint64_t procSelf = 0;  // Landlock rights on the command's own /proc/<pid>
@@ -89,6 +92,7 @@ bool ReadSpec(Spec* sp, std::string* err) {
     unsigned flags = 0;
     if (key == "supervise") sp->supervise = true;
     else if (key == "hint-fd") sp->hintFd = true;
+    else if (key == "share-selftest") sp->shareSelftest = true;
     else if (key == "landlock" && sscanf(rest, "%u", &flags) == 1) { sp->landlock = true; sp->landlockFlags = flags; }
     else if (key == "proc-self" && sscanf(rest, "%u", &flags) == 1) sp->procSelf = flags;
     else if (key == "seccomp") {
@@ -239,11 +243,11 @@ int Launch() {
   Session s;
   s.ctl = kCtl;
   s.rules = rules;
-  // With the hint pipe (a Node command: its JS layer locks down again in-process), the
+  // For a Node command (share-selftest, with the hint pipe: its JS layer locks down again in-process), the
   // self-test pair stays open past the child's own test until the command says
   // "selftest-done" on that pipe (or closes it): the command's lockdown repeats the test
   // through us before it reports netSupervisor, instead of trusting BLACKBOX_LAUNCHED.
-  const bool sharedTest = sp.supervise && sp.hintFd;
+  const bool sharedTest = sp.supervise && sp.hintFd && sp.shareSelftest;
   if (sp.supervise) {
     s.sa = SelftestSocket(true, &s.allowPort);
     s.sd = SelftestSocket(false, &s.denyPort);

@@ -63,8 +63,8 @@ function commandEnv(opts: Options, cmd: Command, supervised: boolean): Record<st
         `net=${flag('net.connect')}`, `listen=${flag('net.listen')}`, `fs.read=${flag('fs.read')}`,
         `fs.write=${flag('fs.write')}`, `child=${flag('childProcess')}`, 'unix=net.unix in a --policy file',
       ].join(';');
-      if (supervised) env.BLACKBOX_HOOK_SKIP = 'net';
-      else delete env.BLACKBOX_HOOK_SKIP;
+      if (supervised) { env.BLACKBOX_HOOK_SKIP = 'net'; env.BLACKBOX_HINT_FD = '3'; }
+      else { delete env.BLACKBOX_HOOK_SKIP; delete env.BLACKBOX_HINT_FD; }
     }
   }
   return env;

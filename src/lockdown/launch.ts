@@ -196,7 +196,10 @@ export function launchSpec(l: Launch, cmd: Command, env: Record<string, string>,
   if (l.plan.seccomp) {
     if (l.plan.supervisor) lines.push('supervise');
     // Node commands name `*.domain` hosts to the supervisor (src/register.ts) through fd 3
-    if (l.plan.supervisor && cmd.node) lines.push('hint-fd');
+    // The hint pipe (fd 3): Node's JS layer and, for other programs, the libc hook name the
+    // hosts they resolve, for `*.domain` rules. Only Node repeats the launcher's self-test.
+    if (l.plan.supervisor && (cmd.node || cmd.preload.length > 0)) lines.push('hint-fd');
+    if (l.plan.supervisor && cmd.node) lines.push('share-selftest');
     lines.push(`seccomp ${l.plan.seccomp.flags} ${encode(l.plan.seccomp.insns).toString('hex')}`);
   }
   lines.push(`path ${hex(cmd.file)}`);

@@ -345,6 +345,30 @@ test('run: a *.domain rule works for a Node command — its JS layer names the h
   }
 });
 
+test('run: a *.domain rule works for a non-Node command — the libc hook names what getaddrinfo resolves to the supervisor, which admits the addresses it resolves itself; nothing before the name, and no other name, gets through', { skip: skip || cannotUnshare('/etc/hosts') || (!PYTHON && 'no python3') }, async () => {
+  const a = await recordingServer();
+  const b = await recordingServer({ host: '127.0.0.3', port: a.port });
+  try {
+    // The supervisor sees addresses: before the name is named, 127.0.0.1 is no grant; after
+    // it, 127.0.0.1 is (the name maps there); a name outside the domain (127.0.0.3) is not.
+    const py = pyConnect([['127.0.0.1', a.port], ['api.bb.test', a.port], ['api.other.test', a.port]]);
+    const r = await runWithPrivateFile('/etc/hosts', '127.0.0.1 localhost\n127.0.0.1 api.bb.test\n127.0.0.3 api.other.test\n', `
+      const r = require('node:child_process').spawnSync(process.execPath, [${JSON.stringify(BIN)}, 'run', '--allow-net=*.bb.test:${a.port}', '--', ${JSON.stringify(PYTHON)}, ...${JSON.stringify(py)}], { encoding: 'utf8', timeout: 20000 });
+      out({ status: r.status, stdout: r.stdout, stderr: r.stderr });`);
+    assert.equal(r.status, 0, r.stderr);
+    const o = r.result;
+    assert.equal(o.status, 0, o.stderr);
+    const lines = o.stdout.trim().split('\n');
+    assert.deepEqual(lines, [`fail 127.0.0.1 ${a.port} EACCES`, `ok api.bb.test ${a.port}`, `fail api.other.test ${a.port} EACCES`], o.stdout + o.stderr);
+    await sleep(100);
+    assert.equal(a.connections(), 1);
+    assert.ok(a.has('PY'));
+    assert.equal(b.connections(), 0);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
 test('run and preload: a Worker in a Node command gets the JS layer once (the inherited preload does not lock down again) and its denied connect is ERR_ACCESS_DENIED', { skip }, async () => {
   const srv = await recordingServer();
   try {
