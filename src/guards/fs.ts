@@ -76,7 +76,7 @@ interface ArgSpec {
   /** 'open': read and/or write, from the flags (see `flags`) */
   kind: Kind | 'open';
   /** where the flags are: positional at index + 1 (open), or `options.flag` at index + 1 with a default (readFile) */
-  flags?: { option: string; default: string };
+  flags?: { option: string; default: string; /** openMask(default), for the hot path */ defaultMask: number };
   /** resolve the last component too (false: the call acts on the directory entry) */
   follow: boolean;
   dac: Dac;
@@ -110,7 +110,7 @@ const APIS: Record<string, ArgSpec[]> = {
   lutimes: [W(0, false, 'meta')],
   truncate: [W(0, true, 'data')],
   // readFile takes options.flag too: readFile(p, { flag: 'w+' }) truncates
-  readFile: [{ index: 0, kind: 'open', follow: true, dac: 'data', flags: { option: 'flag', default: 'r' } }],
+  readFile: [{ index: 0, kind: 'open', follow: true, dac: 'data', flags: { option: 'flag', default: 'r', defaultMask: READ } }],
   readdir: [R(0)],
   opendir: [R(0)],
   openAsBlob: [R(0)],
@@ -348,7 +348,8 @@ function needs(fast: Fast, flagArg: unknown): number {
  */
 function openBits(s: ArgSpec, flagArg: unknown): number {
   if (!s.flags) return openMask(typeof flagArg === 'function' ? undefined : flagArg);
-  if (flagArg === null || typeof flagArg !== 'object') return openMask(s.flags.default);
+  if (flagArg === undefined) return s.flags.defaultMask; // readFileSync(path): the common call
+  if (flagArg === null || typeof flagArg !== 'object') return s.flags.defaultMask;
   if (isProxy(flagArg)) return BOTH;
   const d = Object.getOwnPropertyDescriptor(flagArg, s.flags.option);
   if (d ? d.get !== undefined || d.set !== undefined : s.flags.option in flagArg) return BOTH;
