@@ -46,6 +46,7 @@ import fs = require('node:fs');
 import fsp = require('node:fs/promises');
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { types } from 'node:util';
 import { capability, grantHint } from '../policy/capabilities';
 import { isBeneath } from '../policy/paths';
 import { PolicyViolation } from '../errors';
@@ -53,14 +54,20 @@ import type { Denial } from './check';
 import { fromKernel, violation } from './deny';
 import { effective, lockedDown, type Effective } from './state';
 import { absolute, NOT_A_PATH, resolveAbs } from './paths';
+import { beginNamespaceChange } from './cache';
 
 // Captured at load, before any user code after lockdown could replace them.
 const lstatSync = fs.lstatSync;
+const isProxy = types.isProxy;
 const accessSync = fs.accessSync;
 const { O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_TRUNC = 0o1000, O_APPEND = 0o2000 } = fs.constants;
 const { R_OK, W_OK, X_OK } = fs.constants;
 
 type Kind = 'read' | 'write';
+// The same two kinds as bits, for the per-call fast path (no arrays made).
+const READ = 1;
+const WRITE = 2;
+const BOTH = READ | WRITE;
 /** How the kernel would judge permission bits for the operation (for the EACCES rule). */
 type Dac = 'data' | 'entry' | 'meta' | 'read';
 
@@ -69,7 +76,7 @@ interface ArgSpec {
   /** 'open': read and/or write, from the flags (see `flags`) */
   kind: Kind | 'open';
   /** where the flags are: positional at index + 1 (open), or `options.flag` at index + 1 with a default (readFile) */
-  flags?: { option: string; default: string };
+  flags?: { option: string; default: string; /** openMask(default), for the hot path */ defaultMask: number };
   /** resolve the last component too (false: the call acts on the directory entry) */
   follow: boolean;
   dac: Dac;
@@ -103,11 +110,16 @@ const APIS: Record<string, ArgSpec[]> = {
   lutimes: [W(0, false, 'meta')],
   truncate: [W(0, true, 'data')],
   // readFile takes options.flag too: readFile(p, { flag: 'w+' }) truncates
-  readFile: [{ index: 0, kind: 'open', follow: true, dac: 'data', flags: { option: 'flag', default: 'r' } }],
+  readFile: [{ index: 0, kind: 'open', follow: true, dac: 'data', flags: { option: 'flag', default: 'r', defaultMask: READ } }],
   readdir: [R(0)],
   opendir: [R(0)],
   openAsBlob: [R(0)],
 };
+
+// The calls that change what a path resolves to (directory entries appear,
+// vanish or move; cp copies symlinks as symlinks): they empty and pause the
+// allowed-decision cache while they run (cache.ts).
+const NAMESPACE = new Set(['rename', 'link', 'symlink', 'unlink', 'rm', 'rmdir', 'mkdir', 'mkdtemp', 'cp']);
 
 
 /** A path argument, as checked and as handed to the original. */
@@ -174,43 +186,73 @@ interface Target {
   template: boolean;
 }
 
-function resolveTarget(t: Target): string | null {
-  const abs = absolute(t.arg.str);
+function resolveTarget(t: Target, abs: string | null = absolute(t.arg.str)): string | null {
   if (abs === null) return null;
   return resolveAbs(t.template ? abs + 'XXXXXX' : abs, t.follow);
 }
 
-/** The JS decision for one path of a call. */
-function decide(e: Effective, t: Target, op: string): Denial | null {
+/** The cache slot of a check: each (kind, follow, template) has its own bit. */
+function slotBit(t: Target): number {
+  return 1 << ((t.kind === 'write' ? 1 : 0) | (t.follow ? 2 : 0) | (t.template ? 4 : 0));
+}
+
+/**
+ * Worth remembering? Not under /proc or /dev: /proc/self/fd/N and /dev/fd/N
+ * (and /dev/stdin…) are links that change with the fd table, not with a call
+ * cache.ts hears of.
+ */
+function cacheable(abs: string, real: string): boolean {
+  return !abs.startsWith('/proc/') && !abs.startsWith('/dev/') && !real.startsWith('/proc/') && !real.startsWith('/dev/');
+}
+
+/**
+ * The JS decision for one path of a call. `cached`: an allow remembered for
+ * the same absolute path and check is taken as is, and a new allow is
+ * remembered (cache.ts); denials are always worked out afresh. The kernel-error
+ * re-check (convert) passes false: it asks whether the path changed under us.
+ */
+function decide(e: Effective, t: Target, op: string, cached: boolean): Denial | null {
   const list = listFor(e, t.kind);
   if (list === true || t.arg.str === '') return null;
-  const real = resolveTarget(t);
+  const abs = absolute(t.arg.str);
+  const bit = slotBit(t);
+  const remember = cached && abs !== null && list !== false && !t.arg.lossy;
+  if (remember && e.fsAllowed.has(abs, bit)) return null;
+  const real = resolveTarget(t, abs);
   if (real === NOT_A_PATH) return null;
   if (real === null || t.arg.lossy || list === false || !list.some((d) => isBeneath(real, d))) {
     return fsDenial(t.kind, real ?? t.arg.str, op);
   }
+  if (remember && cacheable(abs, real)) e.fsAllowed.add(abs, bit);
   return null;
 }
 
 // ---------------------------------------------------------------- calls
 
-function openKinds(flags: unknown): Kind[] {
-  if (flags === undefined || flags === null) return ['read'];
+/** What an open with these flags needs, as READ | WRITE bits. */
+function openMask(flags: unknown): number {
+  if (flags === undefined || flags === null) return READ;
   if (typeof flags === 'number') {
     const acc = flags & 3;
-    const out: Kind[] = [];
-    if (acc === O_WRONLY || acc === O_RDWR || (flags & (O_CREAT | O_TRUNC | O_APPEND)) !== 0) out.push('write');
-    if (acc !== O_WRONLY) out.push('read');
-    return out;
+    let m = 0;
+    if (acc === O_WRONLY || acc === O_RDWR || (flags & (O_CREAT | O_TRUNC | O_APPEND)) !== 0) m |= WRITE;
+    if (acc !== O_WRONLY) m |= READ;
+    return m;
   }
   switch (flags) {
     case 'r': case 'rs': case 'sr':
-      return ['read'];
+      return READ;
     case 'w': case 'wx': case 'xw': case 'a': case 'ax': case 'xa': case 'as': case 'sa':
-      return ['write'];
+      return WRITE;
     default: // r+ w+ a+ and their variants; an unknown string (Node rejects it) counts as both
-      return ['write', 'read'];
+      return BOTH;
   }
+}
+
+/** The same as kinds, a write first (a call denied both ways reports the write). */
+function openKinds(flags: unknown): Kind[] {
+  const m = openMask(flags);
+  return m === READ ? ['read'] : m === WRITE ? ['write'] : ['write', 'read'];
 }
 
 interface Prepared {
@@ -245,34 +287,99 @@ function prepare(e: Effective, specs: ArgSpec[], args: unknown[], op: string): P
   targets.sort((x, y) => (x.kind === y.kind ? 0 : x.kind === 'write' ? -1 : 1));
   let denial: Denial | null = null;
   for (const t of targets) {
-    denial = decide(e, t, op);
+    denial = decide(e, t, op, true);
     if (denial) break;
   }
   return { args: out, targets, denial };
 }
 
-/**
- * The hot path: nothing this call could do is restricted (e.g. readFileSync
- * with fs.read: true), so the original runs untouched — no copies, no path
- * walk. Only plain data is read here; an options object whose flag is an
- * accessor takes the full path, which reads it exactly once.
- */
-function passes(e: Effective, specs: ArgSpec[], args: ArrayLike<unknown>): boolean {
-  if (e.read !== true && e.write !== true) return false;
+/** A spec with the cache bits (slotBit) of its read and write checks. */
+interface SpecBits {
+  spec: ArgSpec;
+  read: number;
+  write: number;
+}
+
+/** What a call needs regardless of its arguments, the spec (open, readFile) whose flags decide the rest, and every spec's cache bits. */
+interface Fast {
+  fixed: number;
+  open: ArgSpec | undefined;
+  bits: SpecBits[];
+}
+
+function fastOf(specs: ArgSpec[]): Fast {
+  let fixed = 0;
+  let open: ArgSpec | undefined;
+  const bits: SpecBits[] = [];
   for (const s of specs) {
-    if (s.index >= args.length) continue;
-    let kinds: Kind[];
-    if (s.kind !== 'open') kinds = [s.kind];
-    else {
-      const f = args[s.index + 1];
-      if (!s.flags) kinds = openKinds(typeof f === 'function' ? undefined : f);
-      else if (f !== null && typeof f === 'object') {
-        const d = Object.getOwnPropertyDescriptor(f, s.flags.option);
-        if (d ? d.get !== undefined || d.set !== undefined : s.flags.option in (f as object)) return false;
-        kinds = openKinds(d?.value ?? s.flags.default);
-      } else kinds = openKinds(s.flags.default);
+    // the hit path (cachedAllow) takes the first three arguments only
+    if (s.index > 1) throw new Error(`fs guard: a path argument at ${s.index} needs cachedAllow to take more arguments`);
+    if (s.kind === 'open') open = s;
+    else fixed |= s.kind === 'read' ? READ : WRITE;
+    const t = (kind: Kind): Target => ({ kind, arg: { str: '', pass: '' }, follow: s.follow, dac: s.dac, template: !!s.template });
+    bits.push({ spec: s, read: slotBit(t('read')), write: slotBit(t('write')) });
+  }
+  return { fixed, open, bits };
+}
+
+/** What fs restricts, as READ | WRITE bits: 0 when every read and write is granted. */
+function restricts(e: Effective): number {
+  return (e.read === true ? 0 : READ) | (e.write === true ? 0 : WRITE);
+}
+
+/**
+ * The hot path: what this call could need (READ | WRITE), from plain data
+ * only, with `flagArg` the argument after the open spec's path. When nothing
+ * of it is restricted (e.g. readFileSync with fs.read: true) the original runs
+ * untouched — no copies, no path walk. An options object whose flag is an
+ * accessor (or inherited) counts as both, so the full path reads it exactly once.
+ * A path argument that is missing only makes the answer wider (the full path
+ * skips it, as Node rejects the call).
+ */
+function needs(fast: Fast, flagArg: unknown): number {
+  const s = fast.open;
+  return s === undefined ? fast.fixed : fast.fixed | openBits(s, flagArg);
+}
+
+/**
+ * What the open spec `s` needs for this flags argument, or BOTH when only
+ * reading it through Node could tell: an accessor, an inherited flag, or a
+ * Proxy (whose descriptor trap need not agree with what Node's read gets).
+ */
+function openBits(s: ArgSpec, flagArg: unknown): number {
+  if (!s.flags) return openMask(typeof flagArg === 'function' ? undefined : flagArg);
+  if (flagArg === undefined) return s.flags.defaultMask; // readFileSync(path): the common call
+  if (flagArg === null || typeof flagArg !== 'object') return s.flags.defaultMask;
+  if (isProxy(flagArg)) return BOTH;
+  const d = Object.getOwnPropertyDescriptor(flagArg, s.flags.option);
+  if (d ? d.get !== undefined || d.set !== undefined : s.flags.option in flagArg) return BOTH;
+  return openMask(d?.value ?? s.flags.default);
+}
+
+/**
+ * The second hot path, under path lists: every path of the call is a string
+ * whose checks of each restricted kind it needs are remembered allows
+ * (cache.ts), so the call may pass as given — the same values the full path
+ * would have checked and passed on (it hands strings on unchanged). Anything
+ * else (a Buffer, a URL, a missing argument, a miss) takes the full path.
+ * The arguments come one by one so the caller makes no arguments object.
+ */
+function cachedAllow(e: Effective, fast: Fast, n: number, a0: unknown, a1: unknown, a2: unknown): boolean {
+  for (const b of fast.bits) {
+    const s = b.spec;
+    if (s.index >= n) return false;
+    const v = s.index === 0 ? a0 : a1;
+    if (typeof v !== 'string' || v === '') return false;
+    const m = s.kind === 'open' ? openBits(s, s.index === 0 ? a1 : a2) : s.kind === 'read' ? READ : WRITE;
+    let abs: string | null | undefined;
+    if ((m & WRITE) !== 0 && e.write !== true) {
+      abs = absolute(v);
+      if (abs === null || !e.fsAllowed.has(abs, b.write)) return false;
     }
-    for (const k of kinds) if (listFor(e, k) !== true) return false;
+    if ((m & READ) !== 0 && e.read !== true) {
+      abs ??= absolute(v);
+      if (abs === null || !e.fsAllowed.has(abs, b.read)) return false;
+    }
   }
   return true;
 }
@@ -318,7 +425,7 @@ function convert(err: unknown, targets: Target[], op: string): unknown {
   const restricted = targets.filter((t) => listFor(e, t.kind) !== true);
   if (restricted.length === 0) return err;
   for (const t of restricted) {
-    const d = decide(e, t, op);
+    const d = decide(e, t, op, false);
     if (d) return fromKernel(d, err);
   }
   if (code !== 'EACCES' || !targets.every(dacAllows)) return err;
@@ -359,38 +466,93 @@ function finish(wrapper: Fn, orig: Fn): Fn {
   return wrapper;
 }
 
+/** A sync call; one that changes the namespace runs with the decision cache emptied and paused (cache.ts). */
+function callSync(orig: Fn, self: unknown, args: ArrayLike<unknown>, tracks: boolean): unknown {
+  if (!tracks) return orig.apply(self, args as unknown[]);
+  const end = beginNamespaceChange();
+  try {
+    return orig.apply(self, args as unknown[]);
+  } finally {
+    end();
+  }
+}
+
+/** A call nothing of which is restricted: no path to check, the arguments pass as given. */
+function unchecked(args: unknown[]): Prepared {
+  return { args, targets: [], denial: null };
+}
+
 function wrap(name: string, orig: Fn, specs: ArgSpec[], style: Style, op: string): Fn {
   let wrapper: Fn;
   const lastPathIndex = Math.max(...specs.map((s) => s.index));
+  const fast = fastOf(specs);
+  // the argument after the open spec's path (flags or options); unused when there is none
+  const flagIndex = fast.open ? fast.open.index + 1 : 0;
+  const tracks = NAMESPACE.has(op);
+  // The hot path of each style reads `arguments` and hands it on: V8 then makes
+  // no arguments object and no array; only a call that must be checked (or
+  // tracked) copies its arguments.
   if (style === 'sync') {
+    // The full path, apart: the wrapper itself stays small enough for V8 to
+    // inline it (and the original into it) where it is called.
+    const full = function (this: unknown, e: Effective, args: unknown[], hit: boolean): unknown {
+      if (hit) {
+        // a remembered allow after a lockdown: the kernel may still answer; work the targets
+        // out again (the same strings) only to judge that answer
+        try {
+          return orig.apply(this, args);
+        } catch (err) {
+          throw convert(err, prepare(e, specs, args.slice(), op).targets, op);
+        }
+      }
+      const p = prepare(e, specs, args, op);
+      if (p.error) throw p.error;
+      if (p.denial) {
+        if (!e.audit) throw violation(p.denial);
+        audit(p.denial);
+      }
+      if (!needsConvert(e, p.targets)) return run(() => callSync(orig, this, p.args, tracks));
+      try {
+        return run(() => callSync(orig, this, p.args, tracks));
+      } catch (err) {
+        throw convert(err, p.targets, op);
+      }
+    };
     wrapper = {
       [name](this: unknown): unknown {
         const e = effective();
-        // the hot path touches `arguments` only: no array is made
         // eslint-disable-next-line prefer-rest-params
-        if (!e || passes(e, specs, arguments as unknown as ArrayLike<unknown>)) return orig.apply(this, arguments as unknown as unknown[]);
+        if (e === null) return orig.apply(this, arguments as unknown as unknown[]);
+        const r = restricts(e);
         // eslint-disable-next-line prefer-rest-params
-        const args = Array.prototype.slice.call(arguments) as unknown[];
-        const p = prepare(e, specs, args, op);
-        if (p.error) throw p.error;
-        if (p.denial) {
-          if (!e.audit) throw violation(p.denial);
-          audit(p.denial);
+        if (r === 0 || (r !== BOTH && (r & needs(fast, arguments[flagIndex])) === 0)) {
+          // eslint-disable-next-line prefer-rest-params
+          return tracks ? callSync(orig, this, arguments, true) : orig.apply(this, arguments as unknown as unknown[]);
         }
-        if (!needsConvert(e, p.targets)) return run(() => orig.apply(this, p.args));
-        try {
-          return run(() => orig.apply(this, p.args));
-        } catch (err) {
-          throw convert(err, p.targets, op);
-        }
+        // A remembered allow for every path: audit mode takes the full path (run() keeps
+        // nested calls from publishing twice), and so do namespace changes (they pause the cache).
+        // eslint-disable-next-line prefer-rest-params
+        const hit = !e.audit && !tracks && cachedAllow(e, fast, arguments.length, arguments[0], arguments[1], arguments[2]);
+        // eslint-disable-next-line prefer-rest-params
+        if (hit && !lockedDown()) return orig.apply(this, arguments as unknown as unknown[]);
+        // eslint-disable-next-line prefer-rest-params
+        return full.call(this, e, Array.prototype.slice.call(arguments) as unknown[], hit);
       },
     }[name] as Fn;
   } else if (style === 'callback') {
     wrapper = {
-      [name](this: unknown, ...args: unknown[]): unknown {
+      [name](this: unknown): unknown {
         const e = effective();
-        if (!e || passes(e, specs, args)) return orig.apply(this, args);
-        const p = prepare(e, specs, args, op);
+        // eslint-disable-next-line prefer-rest-params
+        if (e === null) return orig.apply(this, arguments as unknown as unknown[]);
+        const r = restricts(e);
+        // eslint-disable-next-line prefer-rest-params
+        const free = r === 0 || (r !== BOTH && (r & needs(fast, arguments[flagIndex])) === 0);
+        // eslint-disable-next-line prefer-rest-params
+        if (free && !tracks) return orig.apply(this, arguments as unknown as unknown[]);
+        // eslint-disable-next-line prefer-rest-params
+        const args = Array.prototype.slice.call(arguments) as unknown[];
+        const p = free ? unchecked(args) : prepare(e, specs, args, op);
         if (p.error) throw p.error; // Node throws argument errors synchronously here too
         let cbIndex = args.length - 1;
         while (cbIndex >= 0 && typeof args[cbIndex] !== 'function') cbIndex--;
@@ -404,30 +566,79 @@ function wrap(name: string, orig: Fn, specs: ArgSpec[], style: Style, op: string
           }
           audit(p.denial);
         }
+        // a namespace change ends when Node calls back (or throws: then nothing started)
+        const end = tracks ? beginNamespaceChange() : undefined;
+        let endsInCallback = false;
         if (cb && cbIndex > lastPathIndex && needsConvert(e, p.targets)) {
           const targets = p.targets;
+          endsInCallback = true;
           p.args[cbIndex] = function (this: unknown, err: unknown, ...rest: unknown[]) {
+            end?.();
             return cb.call(this, err ? convert(err, targets, op) : err, ...rest);
           };
+        } else if (end && cb && cbIndex > lastPathIndex) {
+          endsInCallback = true;
+          p.args[cbIndex] = function (this: unknown) {
+            end();
+            // eslint-disable-next-line prefer-rest-params
+            return (cb as Fn).apply(this, arguments as unknown as unknown[]);
+          };
         }
-        return run(() => orig.apply(this, p.args));
+        let result: unknown;
+        try {
+          result = run(() => orig.apply(this, p.args));
+        } catch (err) {
+          end?.();
+          throw err;
+        }
+        if (end && !endsInCallback) end();
+        return result;
       },
     }[name] as Fn;
   } else {
     wrapper = {
-      [name](this: unknown, ...args: unknown[]): unknown {
+      [name](this: unknown): unknown {
         const e = effective();
-        if (!e || passes(e, specs, args)) return orig.apply(this, args);
-        const p = prepare(e, specs, args, op);
+        // eslint-disable-next-line prefer-rest-params
+        if (e === null) return orig.apply(this, arguments as unknown as unknown[]);
+        const r = restricts(e);
+        // eslint-disable-next-line prefer-rest-params
+        const free = r === 0 || (r !== BOTH && (r & needs(fast, arguments[flagIndex])) === 0);
+        // eslint-disable-next-line prefer-rest-params
+        if (free && !tracks) return orig.apply(this, arguments as unknown as unknown[]);
+        // eslint-disable-next-line prefer-rest-params
+        const args = Array.prototype.slice.call(arguments) as unknown[];
+        const p = free ? unchecked(args) : prepare(e, specs, args, op);
         if (p.error) return Promise.reject(p.error);
         if (p.denial) {
           if (!e.audit) return Promise.reject(violation(p.denial));
           audit(p.denial);
         }
-        const result = run(() => orig.apply(this, p.args));
-        if (!needsConvert(e, p.targets) || !(result instanceof Promise)) return result;
+        const end = tracks ? beginNamespaceChange() : undefined;
+        let result: unknown;
+        try {
+          result = run(() => orig.apply(this, p.args));
+        } catch (err) {
+          end?.();
+          throw err;
+        }
+        if (!(result instanceof Promise)) {
+          end?.();
+          return result;
+        }
+        let settled: Promise<unknown> = result;
+        if (end) {
+          settled = settled.then((v) => {
+            end();
+            return v;
+          }, (err: unknown) => {
+            end();
+            throw err;
+          });
+        }
+        if (!needsConvert(e, p.targets)) return settled;
         const targets = p.targets;
-        return result.then(undefined, (err: unknown) => {
+        return settled.then(undefined, (err: unknown) => {
           throw convert(err, targets, op);
         });
       },

@@ -3,8 +3,10 @@
 // whatever entry point (net.connect, http.request, tls.connect, an Agent's
 // createConnection captured at load time) reached them.
 
-import * as dns from 'node:dns';
-import * as net from 'node:net';
+// `import x = require()`: the module objects themselves (live, like a namespace
+// import, without its per-property getter on every connect).
+import dns = require('node:dns');
+import net = require('node:net');
 import { canonicalIp } from '../policy/netrules';
 import { checkConnect, checkListen, checkResolved, checkUnix, netDenial, type Denial } from './check';
 import { emitLater, fromKernel, KERNEL_CODES, violation } from './deny';

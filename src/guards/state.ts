@@ -3,6 +3,7 @@
 // Patches are installed once and consult effective() on every call; with
 // nothing active they pass straight through.
 
+import { AllowCache } from './cache';
 import { resolveFollow } from './paths';
 import type { NormalizedPolicy } from '../policy/types';
 
@@ -26,6 +27,8 @@ export interface Effective {
   unix: boolean | string[];
   exec: boolean | string[];
   audit: boolean;
+  /** allowed fs decisions under this policy (cache.ts); a new policy starts empty */
+  fsAllowed: AllowCache;
 }
 
 export function setLockdownLayer(layer: GuardLayer): void {
@@ -89,6 +92,7 @@ export function effective(): Effective | null {
     unix: Array.isArray(policy.net.unix) ? realList(policy.net.unix) : policy.net.unix,
     exec: Array.isArray(policy.childProcess) ? realList(policy.childProcess) : policy.childProcess,
     audit: policy.mode === 'audit',
+    fsAllowed: new AllowCache(),
   };
   return cache;
 }
