@@ -36,7 +36,7 @@ function readPolicy(): unknown {
   return undefined;
 }
 
-function launched(policy: unknown, hintFd: number | undefined): LockdownOptions['launched'] {
+function launched(policy: unknown): LockdownOptions['launched'] {
   const mark = process.env.BLACKBOX_LAUNCHED;
   if (mark !== 'supervised' && mark !== '1') return undefined;
   try {
@@ -47,14 +47,13 @@ function launched(policy: unknown, hintFd: number | undefined): LockdownOptions[
   }
   if (mark === '1') return { supervised: false };
   // The environment only says a supervisor is there; netSupervisor is reported after a test
-  // made from here: the launcher keeps its self-test pair open for us (BLACKBOX_SELFTEST),
-  // and we tell it when we are done so it closes the pair. A failed test (a copied
-  // environment, a launcher gone) is a lockdown of our own: its supervisor, or its fallback.
+  // made from here: the launcher keeps its self-test pair open while the command runs
+  // (BLACKBOX_SELFTEST). A failed test (a copied environment, a launcher gone) is a lockdown
+  // of our own: its supervisor, or its fallback.
   const m = /^(\d+):(\d+)$/.exec(process.env.BLACKBOX_SELFTEST ?? '');
   const b = loadBinding();
   const audit = typeof policy === 'object' && policy !== null && (policy as { mode?: unknown }).mode === 'audit';
   const failed = m && b ? selfTest(b, Number(m[1]), Number(m[2]), audit) : 'no self-test ports';
-  if (hintFd !== undefined) { try { fs.writeSync(hintFd, 'selftest-done\n'); } catch { /* launcher gone */ } }
   return failed ? undefined : { supervised: true };
 }
 
@@ -72,7 +71,7 @@ if (!isMainThread) {
 } else {
   const policy = readPolicy();
   const hintFd = hintFdFromEnv();
-  const how = launched(policy, hintFd);
+  const how = launched(policy);
   try {
     lockdownWith(policy, { launched: how });
     if (how?.supervised && hintFd !== undefined) {

@@ -5,7 +5,7 @@
 // Protocol on fd 3, after the rule table (same lines as attach mode, "end"):
 //   supervise                 the filter has USER_NOTIF verdicts: hold its listener
 //   hint-fd                   give the command fd 3, a pipe for "hint <name>" lines
-//   share-selftest            keep the self-test pair open until the command's "selftest-done"
+//   share-selftest            keep the self-test pair open while the command runs
 //   landlock <flags>          landlock_restrict_self(4, flags)
 //   seccomp <flags> <hex>     the BPF program (struct sock_filter[] bytes, hex)
 //   path <hex> | arg <hex> | env <hex>   execve's arguments, in order
@@ -243,10 +243,11 @@ int Launch() {
   Session s;
   s.ctl = kCtl;
   s.rules = rules;
-  // For a Node command (share-selftest, with the hint pipe: its JS layer locks down again in-process), the
-  // self-test pair stays open past the child's own test until the command says
-  // "selftest-done" on that pipe (or closes it): the command's lockdown repeats the test
-  // through us before it reports netSupervisor, instead of trusting BLACKBOX_LAUNCHED.
+  // For a Node command (share-selftest: its JS layer locks down again in-process) the
+  // self-test pair stays open while the command runs, its ports in BLACKBOX_SELFTEST: every
+  // Node process of the command's tree (npm's lifecycle scripts, a child node) repeats the
+  // test through us before it reports netSupervisor, instead of trusting BLACKBOX_LAUNCHED.
+  // Connections to the listening half are accepted and closed at once (nothing is read).
   const bool sharedTest = sp.supervise && sp.hintFd && sp.shareSelftest;
   if (sp.supervise) {
     s.sa = SelftestSocket(true, &s.allowPort);
@@ -367,9 +368,8 @@ int Launch() {
     reap(false);
     if (reaped) { close(pidfd); extra[1].fd = -1; }
   };
-  // Lines from the command are untrusted: only "hint <name>" (it can only make us resolve a
-  // name a *.domain rule covers) and "selftest-done" (it can only close the self-test pair
-  // early) pass; the rule table and narrowing stay the CLI's.
+  // Lines from the command are untrusted: only "hint <name>" passes (it can only make us
+  // resolve a name a *.domain rule covers); the rule table and narrowing stay the CLI's.
   std::string hintbuf;
   if (hp[0] >= 0) {
     fcntl(hp[0], F_SETFL, fcntl(hp[0], F_GETFL) | O_NONBLOCK);
@@ -384,14 +384,18 @@ int Launch() {
         std::string l = hintbuf.substr(0, nl);
         hintbuf.erase(0, nl + 1);
         if (l.compare(0, 5, "hint ") == 0) HandleCtlLine(l);
-        else if (l == "selftest-done") EndSelftest(&s);
       }
       if (hintbuf.size() > 65536) hintbuf.clear();
-      if (n == 0) {
-        close(hp[0]);
-        extra[hi].fd = -1;
-        EndSelftest(&s);  // the command is gone or gave the pipe up: the test window ends with it
-      }
+      if (n == 0) { close(hp[0]); extra[hi].fd = -1; }
+    };
+  }
+  if (sharedTest) {
+    // The shared pair's listening half: drain its accept queue so the tests never stall.
+    fcntl(s.sa, F_SETFL, fcntl(s.sa, F_GETFL) | O_NONBLOCK);
+    extra.push_back({s.sa, nullptr});
+    extra.back().on = [&](short) {
+      int c;
+      while ((c = accept4(s.sa, nullptr, nullptr, SOCK_CLOEXEC)) >= 0) close(c);
     };
   }
   int rc = Serve(&s, &extra);

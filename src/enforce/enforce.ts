@@ -201,13 +201,18 @@ export function enforce(plan: Plan, b: Binding, inode: (p: string) => { dir: boo
         listener = b.seccompInstall(encode(plan.seccomp.insns), plan.seccomp.flags);
       } catch (e) {
         // EBUSY: a filter installed before ours (a container runtime's, another sandbox's)
-        // holds the one user-notification listener a filter chain may have. Landlock is in
-        // place already; the caller's fallback filter (no supervisor) still goes in, and the
-        // report says the per-destination rules are not the kernel's.
-        if (!(sup && fallback && (e as { code?: string }).code === 'EBUSY')) throw e;
+        // holds the one user-notification listener a filter chain may have. EPERM: a filter
+        // before ours refuses SECCOMP_FILTER_FLAG_NEW_LISTENER (ours does, so a process
+        // started by a locked one, or under `blackbox run`, gets this). Landlock is in place
+        // already; the caller's fallback filter (no supervisor, no listener) still goes in,
+        // and the report says the per-destination rules are not this process's own.
+        const code = (e as { code?: string }).code;
+        if (!(sup && fallback && (code === 'EBUSY' || code === 'EPERM'))) throw e;
         abandonSupervisor(b, sup);
         attached = true;
-        const why = 'another seccomp filter in this process holds the user-notification listener (EBUSY; one per filter chain)';
+        const why = code === 'EBUSY'
+          ? 'another seccomp filter in this process holds the user-notification listener (EBUSY; one per filter chain)'
+          : 'a seccomp filter installed before this lockdown refuses a user-notification listener (EPERM; a parent that was locked down, e.g. a blackbox run command whose supervisor self-test did not pass here)';
         const f = fallback(why);
         if (f) b.seccompInstall(encode(f.insns), f.flags);
         result.seccomp = f !== null;

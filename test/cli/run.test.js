@@ -250,28 +250,31 @@ test('run: a Node child that re-runs the preload with a wider BLACKBOX_POLICY ch
   }
 });
 
-test('run: a supervised Node command reports netSupervisor after its own self-test through the launcher, which then closes the test pair', { skip }, async () => {
+test('run: a supervised Node command, and a node it starts, each report netSupervisor after its own self-test through the launcher', { skip }, async () => {
   const srv = await recordingServer();
   try {
-    const app = `
-      const k = require(${JSON.stringify(path.join(ROOT, 'dist', 'enforce', 'binding.js'))}).loadBinding();
-      const [allow] = (process.env.BLACKBOX_SELFTEST || '0:0').split(':').map(Number);
-      const layers = require(${JSON.stringify(ROOT)}).status().layers;
-      // "selftest-done" went to the launcher before this line ran; give its loop a moment
-      setTimeout(() => console.log('@@' + JSON.stringify({ layers, allow, afterDone: k.probeConnect('127.0.0.1', allow), granted: k.probeConnect('127.0.0.1', ${srv.port}) })), 300);`;
-    const r = await blackbox(['run', `--allow-net=127.0.0.1:${srv.port}`, '--', process.execPath, '-e', app]);
+    const report = `const k = require(${JSON.stringify(path.join(ROOT, 'dist', 'enforce', 'binding.js'))}).loadBinding();
+      const o = { layers: require(${JSON.stringify(ROOT)}).status().layers, selftest: process.env.BLACKBOX_SELFTEST, granted: k.probeConnect('127.0.0.1', ${srv.port}), other: k.probeConnect('127.0.0.2', ${srv.port}) };`;
+    // the inner node is a child process (npm's lifecycle scripts are the everyday case)
+    const inner = `${report} console.log('##inner' + JSON.stringify(o));`;
+    const app = `${report} console.log('##outer' + JSON.stringify(o));
+      const r = require('node:child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(inner)}], { encoding: 'utf8' });
+      process.stdout.write(r.stdout + r.stderr);`;
+    const r = await blackbox(['run', `--allow-net=127.0.0.1:${srv.port}`, `--allow-child-process=${process.execPath}`, '--', process.execPath, '-e', app]);
     assert.strictEqual(r.status, 0, r.stderr);
-    const line = r.stdout.split('\n').find((l) => l.startsWith('@@'));
-    assert.ok(line, r.stdout + r.stderr);
-    const o = JSON.parse(line.slice(2));
-    assert.strictEqual(o.layers.netSupervisor, true);
-    assert.ok(o.allow > 0);
-    // the pair is closed: its port is judged by the rules like any other (denied, reported)
-    assert.strictEqual(o.afterDone, -13);
-    assert.ok(o.granted === 0 || o.granted === -115, `granted: ${o.granted}`);
-    assert.ok(deniedLines(r.stderr).some((l) => l.includes(`127.0.0.1:${o.allow}`)), r.stderr);
+    for (const who of ['outer', 'inner']) {
+      const line = r.stdout.split('\n').find((l) => l.startsWith(`##${who}`)); // not @@: the harness parses those
+      assert.ok(line, `${who}: ${r.stdout}${r.stderr}`);
+      const o = JSON.parse(line.slice(2 + who.length));
+      assert.strictEqual(o.layers.netSupervisor, true, `${who}: ${line}`);
+      assert.match(o.selftest, /^\d+:\d+$/);
+      assert.ok(o.granted === 0 || o.granted === -115, `${who} granted: ${o.granted}`);
+      assert.strictEqual(o.other, -13, `${who}: 127.0.0.2 denied`);
+    }
+    // the self-tests are not violations: the only report lines are the two 127.0.0.2 probes
+    assert.deepStrictEqual(deniedLines(r.stderr).map((l) => l.split(' ')[4]), [`127.0.0.2:${srv.port}`, `127.0.0.2:${srv.port}`], r.stderr);
     await sleep(100);
-    assert.ok(srv.connections() >= 1);
+    assert.ok(srv.connections() >= 2);
   } finally {
     await srv.close();
   }
@@ -282,7 +285,7 @@ test('run: lines a Node command writes on its hint pipe other than "hint <name>"
   try {
     const app = `
       const fs = require('node:fs');
-      const junk = ['narrow-begin', 'end', 'abort', 'refresh', 'attach 1 1', 'connect tcp 0.0.0.0/0 any', 'hint ', 'hint ../../etc', 'x'.repeat(70000)];
+      const junk = ['narrow-begin', 'end', 'abort', 'selftest-done', 'refresh', 'attach 1 1', 'connect tcp 0.0.0.0/0 any', 'hint ', 'hint ../../etc', 'x'.repeat(70000)];
       fs.writeSync(3, junk.join('\\n') + '\\n');
       setTimeout(() => {
         const s = require('node:net').connect(${srv.port}, '127.0.0.1', () => s.end('AFTER-JUNK'));

@@ -232,6 +232,36 @@ test('net: a copied BLACKBOX_LAUNCHED=supervised is not believed — register re
   }
 });
 
+test('net: a node started by a locked-down process locks down too — its filter cannot have a listener (EPERM from ours), so it goes on without its own supervisor and says so; the parent\'s still answers', { skip }, async () => {
+  const a = await recordingServer();
+  const b = await recordingServer({ host: '127.0.0.2', port: a.port });
+  try {
+    const ROOT = require('node:path').join(__dirname, '..', '..');
+    const inner = `
+      const bb = require(${JSON.stringify(ROOT)});
+      const rep = bb.lockdown({ net: { connect: ['127.0.0.1:${a.port}'] } });
+      const k = require(${JSON.stringify(require.resolve('../../dist/enforce/binding.js'))}).loadBinding();
+      console.log('##' + JSON.stringify({ layers: rep.layers, eperm: rep.warnings.some((w) => /EPERM/.test(w)), other: k.probeConnect('127.0.0.2', ${a.port}) }));`;
+    const r = await runChild(`
+      const sup = require(${JSON.stringify(require.resolve('../../dist/enforce/binding.js'))}).supervisorPath();
+      bb.lockdown({ net: { connect: ['127.0.0.1:${a.port}'] }, childProcess: [process.execPath, sup] });
+      const c = require('node:child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(inner)}], { encoding: 'utf8', timeout: 15000 });
+      const line = (c.stdout || '').split('\\n').find((l) => l.startsWith('##'));
+      out({ status: c.status, stderr: c.stderr, got: line ? JSON.parse(line.slice(2)) : null });`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.result.status, 0, r.result.stderr);
+    const o = r.result.got;
+    assert.equal(o.layers.seccomp, true);
+    assert.equal(o.layers.netSupervisor, false);
+    assert.equal(o.eperm, true);
+    assert.equal(o.other, EACCES); // the parent's supervisor
+    await sleep(100);
+    assert.equal(b.connections(), 0);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
 test('net: a connect supervisor that cannot start (e.g. a prebuilt helper on an older glibc) — the lockdown goes on without it and says so; per-port rules stay the kernel\'s', { skip }, async () => {
   const a = await recordingServer();
   const other = await recordingServer();
