@@ -128,34 +128,63 @@ static int ReadMem(uint32_t tid, uint64_t addr, void* out, size_t len) {
   return static_cast<size_t>(r) == len ? 0 : -EFAULT;
 }
 
-static int ReadName(uint32_t tid, uint64_t addr, int64_t len, Msg* m) {
+// Several ranges in one process_vm_readv (one syscall, where the pieces do not depend on
+// each other): a fault in any range is EFAULT, as the kernel's own copy would report.
+struct Reads {
+  struct iovec local[4], remote[4];
+  size_t n = 0, total = 0;
+  void Add(void* out, uint64_t addr, size_t len) {
+    if (len == 0) return;
+    local[n] = {out, len};
+    remote[n] = {reinterpret_cast<void*>(addr), len};
+    n++;
+    total += len;
+  }
+  int Run(uint32_t tid) const {
+    if (total == 0) return 0;
+    ssize_t r = process_vm_readv(tid, local, n, remote, n, 0);
+    if (r < 0) return -errno;
+    return static_cast<size_t>(r) == total ? 0 : -EFAULT;
+  }
+};
+
+// Sizes the name buffer for a later read; 0 or -EINVAL.
+static int PrepareName(uint64_t addr, int64_t len, Msg* m) {
   if (addr == 0 || len == 0) return 0;
   // mirrors move_addr_to_kernel(): a length beyond sockaddr_storage is EINVAL
   if (len < 0 || len > static_cast<int64_t>(sizeof(struct sockaddr_storage))) return -EINVAL;
   m->name.resize(len);
   m->hasName = true;
-  return ReadMem(tid, addr, m->name.data(), len);
+  return 0;
 }
 
-static int ReadIov(uint32_t tid, uint64_t iovAddr, uint64_t iovlen, bool stream, std::vector<uint8_t>* out) {
-  if (iovlen > kUioMaxIov) return -EMSGSIZE;
-  std::vector<struct iovec> iov(iovlen);
-  int e = ReadMem(tid, iovAddr, iov.data(), iovlen * sizeof(struct iovec));
-  if (e) return e;
+static int ReadName(uint32_t tid, uint64_t addr, int64_t len, Msg* m) {
+  int e = PrepareName(addr, len, m);
+  if (e || !m->hasName) return e;
+  return ReadMem(tid, addr, m->name.data(), m->name.size());
+}
+
+// The payload the iovecs (already copied) point at, flattened, in one read.
+static int ReadIovData(uint32_t tid, const std::vector<struct iovec>& iov, bool stream, std::vector<uint8_t>* out) {
   size_t total = 0;
   for (const auto& v : iov) total += v.iov_len;
   if (total > kMaxData && !stream) return -EMSGSIZE;
   size_t want = total > kMaxData ? kMaxData : total;
   out->resize(want);
+  if (want == 0) return 0;
+  std::vector<struct iovec> remote;
+  remote.reserve(iov.size());
   size_t off = 0;
   for (const auto& v : iov) {
     if (off >= want) break;
     size_t n = v.iov_len < want - off ? v.iov_len : want - off;
-    e = ReadMem(tid, reinterpret_cast<uint64_t>(v.iov_base), out->data() + off, n);
-    if (e) return e;
+    if (n) remote.push_back({v.iov_base, n});
     off += n;
   }
-  return 0;
+  struct iovec local = {out->data(), want};
+  ssize_t r = process_vm_readv(tid, &local, 1, remote.data(), remote.size(), 0);
+  if (r < 0) return -errno;
+  return static_cast<size_t>(r) == want ? 0 : -EFAULT;
 }
 
 // SCM_RIGHTS carries fd numbers of the TARGET: each becomes our own duplicate.
@@ -178,30 +207,37 @@ static int TranslateRights(int pidfd, Msg* m) {
   return 0;
 }
 
+// msghdr first; then its name, iovec array and control in one read; then the payload in one
+// read. Error precedence follows ___sys_sendmsg: name (EFAULT), iovec count (EMSGSIZE),
+// control size (ENOBUFS).
 static int ReadMsghdr(uint32_t tid, uint64_t addr, bool stream, Msg* m) {
   struct msghdr mh;
   int e = ReadMem(tid, addr, &mh, sizeof mh);
   if (e) return e;
   // ___sys_sendmsg truncates an oversized namelen to sockaddr_storage rather than failing
   int64_t nl = mh.msg_namelen > sizeof(struct sockaddr_storage) ? sizeof(struct sockaddr_storage) : mh.msg_namelen;
-  if ((e = ReadName(tid, reinterpret_cast<uint64_t>(mh.msg_name), nl, m))) return e;
-  if ((e = ReadIov(tid, reinterpret_cast<uint64_t>(mh.msg_iov), mh.msg_iovlen, stream, &m->data))) return e;
-  if (mh.msg_control && mh.msg_controllen) {
-    if (mh.msg_controllen > kMaxControl) return -ENOBUFS;
-    m->control.resize(mh.msg_controllen);
-    if ((e = ReadMem(tid, reinterpret_cast<uint64_t>(mh.msg_control), m->control.data(), mh.msg_controllen))) return e;
+  const uint64_t nameAddr = reinterpret_cast<uint64_t>(mh.msg_name);
+  if ((e = PrepareName(nameAddr, nl, m))) return e;
+  if (mh.msg_iovlen > kUioMaxIov) {
+    if (m->hasName && (e = ReadMem(tid, nameAddr, m->name.data(), m->name.size()))) return e;
+    return -EMSGSIZE;
   }
-  return 0;
+  const bool wantControl = mh.msg_control && mh.msg_controllen;
+  const bool controlTooBig = wantControl && mh.msg_controllen > kMaxControl;
+  std::vector<struct iovec> iov(mh.msg_iovlen);
+  Reads rd;
+  if (m->hasName) rd.Add(m->name.data(), nameAddr, m->name.size());
+  rd.Add(iov.data(), reinterpret_cast<uint64_t>(mh.msg_iov), iov.size() * sizeof(struct iovec));
+  if (wantControl && !controlTooBig) {
+    m->control.resize(mh.msg_controllen);
+    rd.Add(m->control.data(), reinterpret_cast<uint64_t>(mh.msg_control), mh.msg_controllen);
+  }
+  if ((e = rd.Run(tid))) return e;
+  if ((e = ReadIovData(tid, iov, stream, &m->data))) return e;
+  return controlTooBig ? -ENOBUFS : 0;
 }
 
 // ---- classification and the decision ---------------------------------------------------------
-struct Dest {
-  enum { kNone, kInet, kUnix, kAbstract, kOther } kind = kNone;
-  Addr addr;
-  uint16_t port = 0;
-  std::string path;
-};
-
 // The kernel's reading of a destination sockaddr for this socket (see the notes in sup.h).
 static int ParseDest(const Call& c, const Msg& m, Dest* d) {
   if (!m.hasName) return 0;
@@ -391,7 +427,7 @@ static Decision DecideOne(Call& c, Msg& m, std::vector<int>* hosts) {
   int e = ParseDest(c, m, &d);
   if (e) return Decision::kAllow;  // malformed: performing it gives the kernel's own error
   bool bind = c.kind == Kind::kBind;
-  c.resource = FormatDest(d);
+  c.dest = d;
   c.op = bind ? "bind" : "connect";
   switch (d.kind) {
     case Dest::kNone: return Decision::kAllow;   // the connected peer, checked at connect
@@ -440,8 +476,12 @@ static void JsonEscape(const std::string& s, std::string* out) {
 static void Report(const Call& c, bool audit) {
   std::string line = "{\"type\":\"violation\",\"syscall\":\"";
   line += SyscallName(c.kind);
-  line += "\",\"op\":\"" + c.op + "\",\"proto\":\"" + c.proto + "\",\"resource\":\"";
-  JsonEscape(c.resource, &line);
+  line += "\",\"op\":\"";
+  line += c.op;
+  line += "\",\"proto\":\"";
+  line += c.proto;
+  line += "\",\"resource\":\"";
+  JsonEscape(FormatDest(c.dest), &line);
   line += "\",\"pid\":" + std::to_string(TgidOf(c.n.pid)) + ",\"tid\":" + std::to_string(c.n.pid);
   line += ",\"errno\":" + std::to_string(g_rules->denyErrno) + ",\"audit\":" + (audit ? "true" : "false") + "}\n";
   // Never block on a target that does not read its reports: drop instead.
@@ -593,8 +633,13 @@ static int Prepare(Call& c, int* pidfdOut) {
       size_t len = a[2] > kMaxData ? kMaxData : a[2];
       c.flags = static_cast<int>(a[3]);
       m.data.resize(len);
-      e = ReadMem(n.pid, a[1], m.data.data(), len);
-      if (!e) e = ReadName(n.pid, a[4], static_cast<int64_t>(static_cast<int32_t>(a[5])), &m);
+      e = PrepareName(a[4], static_cast<int64_t>(static_cast<int32_t>(a[5])), &m);
+      if (!e) {
+        Reads rd;  // payload and name: one read
+        rd.Add(m.data.data(), a[1], len);
+        if (m.hasName) rd.Add(m.name.data(), a[4], m.name.size());
+        e = rd.Run(n.pid);
+      }
       if (a[2] > kMaxData) c.upto = -2;  // remember: the payload was cut (datagram -> EMSGSIZE)
       break;
     }

@@ -12,6 +12,14 @@ namespace sup {
 
 enum class Kind { kConnect, kBind, kSendto, kSendmsg, kSendmmsg };
 
+// A destination as the kernel would read it for this socket (handle.cc: ParseDest).
+struct Dest {
+  enum { kNone, kInet, kUnix, kAbstract, kOther } kind = kNone;
+  Addr addr;
+  uint16_t port = 0;
+  std::string path;
+};
+
 struct Msg {
   std::vector<uint8_t> name;     // the sockaddr as copied (may be rewritten for AF_UNIX)
   std::vector<uint8_t> data;     // payload, iovecs flattened
@@ -34,7 +42,11 @@ struct Call {
   bool selftest = false;          // the self-test's denied probe: answered, never reported
   int upto = -1;                  // sendmmsg: messages 0..upto-1 allowed (-1: all)
   uint64_t deadlineMs = 0;        // deferred: decide by then
-  std::string resource, op, proto;
+  // What a report names: the destination last decided on (formatted only when a report is
+  // written, never on the allow path).
+  Dest dest;
+  const char* op = "connect";
+  const char* proto = "";
   std::vector<int> wantHosts;
 };
 
