@@ -80,7 +80,14 @@ static void Send(uint64_t id, int64_t val, int err, uint32_t flags = 0) {
 }
 
 // ---- pidfds, cached per tid ---------------------------------------------------------------
-static std::map<uint32_t, int> g_pidfds;
+// A thread pidfd (PIDFD_THREAD, 6.9+) names exactly the notifying thread; once that thread is
+// gone it answers ESRCH and is opened afresh. Before 6.9 the pidfd names the thread group, so
+// a cached one is re-checked against the tid's current Tgid on every use: a tid freed and
+// reused by a thread of ANOTHER filtered process must not find the first process's pidfd
+// (its fds would be taken). The check is sound because the tid cannot be reused while its
+// notification is pending.
+struct CachedPidfd { int fd; int tgid; };  // tgid -1: a thread pidfd
+static std::map<uint32_t, CachedPidfd> g_pidfds;
 
 static int TgidOf(uint32_t tid) {
   char path[64], line[256];
@@ -98,23 +105,25 @@ static int TgidOf(uint32_t tid) {
 static int PidfdFor(uint32_t tid, bool fresh) {
   auto it = g_pidfds.find(tid);
   if (it != g_pidfds.end()) {
-    if (!fresh) return it->second;
-    close(it->second);
+    if (!fresh && (it->second.tgid < 0 || TgidOf(tid) == it->second.tgid)) return it->second.fd;
+    close(it->second.fd);
     g_pidfds.erase(it);
   }
+  int tgid = -1;
   int fd = static_cast<int>(syscall(SYS_pidfd_open, tid, kPIDFD_THREAD));
   if (fd < 0 && errno == EINVAL) {
     // before 6.9 a pidfd names a thread-group leader only
-    int tgid = TgidOf(tid);
+    tgid = TgidOf(tid);
     if (tgid > 0) fd = static_cast<int>(syscall(SYS_pidfd_open, tgid, 0));
+    else errno = ESRCH;
   }
   if (fd < 0) return -errno;
   fcntl(fd, F_SETFD, FD_CLOEXEC);
   if (g_pidfds.size() >= 256) {
-    for (auto& kv : g_pidfds) close(kv.second);
+    for (auto& kv : g_pidfds) close(kv.second.fd);
     g_pidfds.clear();
   }
-  g_pidfds[tid] = fd;
+  g_pidfds[tid] = {fd, tgid};
   return fd;
 }
 

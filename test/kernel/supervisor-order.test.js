@@ -1,14 +1,11 @@
 'use strict';
-// The supervisor answers trapped calls on a thread of its own (blocked in NOTIF_RECV) while
-// its main thread reads the control socket. What the target wrote there before a call must
-// still bind that call: a second lockdown() narrows, and the very next raw connect/sendto to
-// the dropped address is denied — repeated in fresh processes, each with the supervisor kept
-// busy right before the narrowing. (The supervisor guarantees this by construction: before
-// deciding, the notification thread polls the control socket itself, with a zero timeout.
-// The window without that poll is too narrow for this test to hit reliably; it checks that
-// narrowing still reaches the supervisor's decisions at once.) And a sendmsg with several iovecs and a destination (the
-// supervisor copies the msghdr, then name + iovec array + control, then the payload, each
-// in one read) delivers exactly the bytes the application passed.
+// What the target wrote on the control socket before a call must bind that call: a second
+// lockdown() narrows, and the very next raw connect/sendto to the dropped address is denied —
+// repeated in fresh processes, each with the supervisor kept busy right before the narrowing
+// (it checks that narrowing reaches the supervisor's decisions at once). And a sendmsg with
+// several iovecs and a destination (the supervisor copies the msghdr, then name + iovec array
+// + control, then the payload, each in one read) delivers exactly the bytes the application
+// passed.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
