@@ -67,7 +67,10 @@ function run({ quick }) {
   for (const op of OPS) {
     const w = `fs ${op}`;
     rows.push(row(w, 'locked / plain', 'ops/s ratio', stats(per.locked[op]), { text: '≥ 0.95', min: 0.95 }));
-    rows.push(row(w, 'guard only / plain', 'ops/s ratio', stats(per.guard[op]), { text: '≥ 0.98', min: 0.98 }));
+    // readFileSync's guard verdict is the paired workload's (bench/paired.js): across processes
+    // the spread is larger than the 2 % budget
+    if (op === 'readFileSync') rows.push(row(w, 'guard only / plain (across processes; verdict: paired)', 'ops/s ratio', stats(per.guard[op]), null));
+    else rows.push(row(w, 'guard only / plain', 'ops/s ratio', stats(per.guard[op]), { text: '≥ 0.98', min: 0.98 }));
     rows.push(row(w, 'filter only / plain', 'ops/s ratio', stats(per.filter[op]), null));
     if (op !== 'promises.readFile') rows.push(row(w, 'Landlock only / plain', 'ops/s ratio', stats(per.landlock[op]), null));
     rows.push(row(w, 'allow-all / plain', 'ops/s ratio', stats(per['allow-all'][op]), null));

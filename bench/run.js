@@ -19,6 +19,7 @@ const WORKLOADS = [
   ['floor', () => require('./floor')],
   ['fs', () => require('./fs')],
   ['connect', () => require('./connect')],
+  ['paired', () => require('./paired')],
   ['udp', () => require('./udp')],
   ['spawn', () => require('./spawn')],
   ['http', () => require('./http')],

@@ -29,6 +29,12 @@ export interface Effective {
   audit: boolean;
   /** allowed fs decisions under this policy (cache.ts); a new policy starts empty */
   fsAllowed: AllowCache;
+  /**
+   * TCP connects that passed unchanged under this policy: host as given → the port values
+   * (as given) it passed with. Only literal IPs in Node's own spelling are remembered, so an
+   * entry depends on nothing but this policy (no name, no lookup, no hint); bounded (net.ts).
+   */
+  connectPass: Map<string, Set<unknown>>;
 }
 
 export function setLockdownLayer(layer: GuardLayer): void {
@@ -93,6 +99,7 @@ export function effective(): Effective | null {
     exec: Array.isArray(policy.childProcess) ? realList(policy.childProcess) : policy.childProcess,
     audit: policy.mode === 'audit',
     fsAllowed: new AllowCache(),
+    connectPass: new Map(),
   };
   return cache;
 }
