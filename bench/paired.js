@@ -1,7 +1,9 @@
 'use strict';
 // Workload 9: the JS guards' own cost on the hot paths (fs.readFileSync, net.connect to a
 // granted host), measured PAIRED in one process (bench/child/paired.js): Node's original
-// function and the guarded one alternate in the same loop, so the ratio is not swamped by the
+// function (captured before guard()) and the guarded one alternate, each from a call site of
+// its own, nothing swapped in and out (that deopts Node's code and would charge the guarded
+// side for the measurement), so the ratio is not swamped by the
 // ±10 % that separates one fresh node process from the next on this VM (the "guard only"
 // rows of the fs and connect workloads, which compare processes, show that spread). Each
 // round runs one child for the real pairing and one A/A control whose both sides are Node's
@@ -27,7 +29,7 @@ async function run({ quick }) {
     try {
       const order = i % 2 ? ['control', 'real'] : ['real', 'control'];
       for (const [k, kind] of order.entries()) {
-        const cfg = { file, writeDir, port: srv.info.ports[k], pairs: quick ? 10 : 20, readN: 2000, connectN: quick ? 500 : 1500, control: kind === 'control' };
+        const cfg = { file, writeDir, port: srv.info.ports[k], pairs: quick ? 10 : 40, readN: 2000, connectN: quick ? 500 : 3000, control: kind === 'control' };
         const r = runChild('paired.js', [JSON.stringify(cfg)], { timeout: 120000, pin: pin.client });
         for (const op of ['readFileSync', 'connect']) {
           got[kind][op].push(r.ops[op].pairMedian);
