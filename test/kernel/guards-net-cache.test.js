@@ -27,80 +27,76 @@ const HELPERS = `
   });
 `;
 
-function server() {
-  return recordingServer({ onData: (c, s) => { if (c.bytes.endsWith('\n')) s.end(); } });
+/** Runs `fn(servers)` with `n` loopback servers that close after a tagged line, then closes them. */
+async function withServers(n, fn) {
+  const servers = [];
+  try {
+    for (let i = 0; i < n; i++) servers.push(await recordingServer({ onData: (c, s) => { if (c.bytes.endsWith('\n')) s.end(); } }));
+    return await fn(servers);
+  } finally {
+    for (const s of servers) await s.close();
+  }
 }
 
-test('net guard pass cache: a remembered allow never outlives its policy, its host or its port', async () => {
-  const a = await server();
-  const b = await server();
-  try {
-    const r = await runChild(`${HELPERS}
-      (async () => {
-        const res = {};
-        const g = bb.guard({ net: { connect: ['127.0.0.1:${a.port}'] } });
-        res.first = await talk('127.0.0.1', ${a.port}, 'first');
-        res.again = await talk('127.0.0.1', ${a.port}, 'again'); // remembered
-        res.asString = await talk('127.0.0.1', '${a.port}', 'as-string');
-        res.otherPort = await talk('127.0.0.1', ${b.port}, 'other-port');
-        res.otherHost = await talk('127.0.0.2', ${a.port}, 'other-host');
-        const narrow = bb.guard({ net: false });
-        res.narrowed = await talk('127.0.0.1', ${a.port}, 'narrowed');
-        narrow.dispose();
-        res.widenedBack = await talk('127.0.0.1', ${a.port}, 'widened-back');
-        g.dispose();
-        out(res);
-      })();`);
-    assert.equal(r.status, 0, r.stderr);
-    const o = r.result;
-    for (const k of ['first', 'again', 'asString', 'widenedBack']) assert.deepEqual(o[k], { ok: true }, k);
-    assert.equal(o.otherPort.pv, true);
-    assert.equal(o.otherPort.resource, `127.0.0.1:${b.port}`);
-    assert.equal(o.otherHost.pv, true);
-    assert.equal(o.otherHost.resource, `127.0.0.2:${a.port}`);
-    assert.equal(o.narrowed.pv, true);
-    assert.equal(o.narrowed.code, 'ERR_ACCESS_DENIED');
-    assert.equal(o.narrowed.resource, `127.0.0.1:${a.port}`);
-    const tags = a.text().trim().split('\n').sort();
-    assert.deepEqual(tags, ['again', 'as-string', 'first', 'widened-back']);
-    assert.equal(b.connections(), 0);
-  } finally {
-    await a.close();
-    await b.close();
-  }
-});
+/** The tags a server received, in order of arrival. */
+const tags = (srv) => srv.text().trim().split('\n').filter(Boolean);
 
-test('net guard pass cache: a lockdown after a guard starts afresh, and the kernel still answers on the cached path', { skip }, async () => {
-  const a = await server();
-  const b = await server();
-  try {
-    const r = await runChild(`${HELPERS}
-      (async () => {
-        const res = {};
-        // the guard allows both ports, and both get remembered
-        const g = bb.guard({ net: { connect: ['127.0.0.1:${a.port}', '127.0.0.1:${b.port}'] } });
-        res.aBefore = await talk('127.0.0.1', ${a.port}, 'a-before');
-        res.bBefore = await talk('127.0.0.1', ${b.port}, 'b-before');
-        g.dispose();
-        bb.lockdown({ net: { connect: ['127.0.0.1:${a.port}'] } });
-        res.aAfter = await talk('127.0.0.1', ${a.port}, 'a-after');
-        res.aAgain = await talk('127.0.0.1', ${a.port}, 'a-again');
-        res.bAfter = await talk('127.0.0.1', ${b.port}, 'b-after');
-        out(res);
-      })();`);
-    assert.equal(r.status, 0, r.stderr);
-    const o = r.result;
-    for (const k of ['aBefore', 'bBefore', 'aAfter', 'aAgain']) assert.deepEqual(o[k], { ok: true }, k);
-    assert.equal(o.bAfter.pv, true);
-    assert.equal(o.bAfter.layer, 'js');
-    assert.equal(o.bAfter.resource, `127.0.0.1:${b.port}`);
-    assert.deepEqual(a.text().trim().split('\n').sort(), ['a-after', 'a-again', 'a-before']);
-    assert.deepEqual(b.text().trim().split('\n'), ['b-before']);
-  } finally {
-    await a.close();
-    await b.close();
-  }
-});
+function assertDenied(got, resource, layer = 'js') {
+  assert.equal(got.pv, true, JSON.stringify(got));
+  assert.equal(got.code, 'ERR_ACCESS_DENIED');
+  assert.equal(got.resource, resource);
+  assert.equal(got.layer, layer);
+}
+
+test('net guard pass cache: a remembered allow never outlives its policy, its host or its port', () => withServers(2, async ([a, b]) => {
+  const r = await runChild(`${HELPERS}
+    (async () => {
+      const res = {};
+      const g = bb.guard({ net: { connect: ['127.0.0.1:${a.port}'] } });
+      res.first = await talk('127.0.0.1', ${a.port}, 'first');
+      res.again = await talk('127.0.0.1', ${a.port}, 'again'); // remembered
+      res.asString = await talk('127.0.0.1', '${a.port}', 'as-string');
+      res.otherPort = await talk('127.0.0.1', ${b.port}, 'other-port');
+      res.otherHost = await talk('127.0.0.2', ${a.port}, 'other-host');
+      const narrow = bb.guard({ net: false });
+      res.narrowed = await talk('127.0.0.1', ${a.port}, 'narrowed');
+      narrow.dispose();
+      res.widenedBack = await talk('127.0.0.1', ${a.port}, 'widened-back');
+      g.dispose();
+      out(res);
+    })();`);
+  assert.equal(r.status, 0, r.stderr);
+  const o = r.result;
+  for (const k of ['first', 'again', 'asString', 'widenedBack']) assert.deepEqual(o[k], { ok: true }, k);
+  assertDenied(o.otherPort, `127.0.0.1:${b.port}`);
+  assertDenied(o.otherHost, `127.0.0.2:${a.port}`);
+  assertDenied(o.narrowed, `127.0.0.1:${a.port}`);
+  assert.deepEqual(tags(a).sort(), ['again', 'as-string', 'first', 'widened-back']);
+  assert.equal(b.connections(), 0);
+}));
+
+test('net guard pass cache: a lockdown after a guard starts afresh', { skip }, () => withServers(2, async ([a, b]) => {
+  const r = await runChild(`${HELPERS}
+    (async () => {
+      const res = {};
+      // the guard allows both ports, and both get remembered
+      const g = bb.guard({ net: { connect: ['127.0.0.1:${a.port}', '127.0.0.1:${b.port}'] } });
+      res.aBefore = await talk('127.0.0.1', ${a.port}, 'a-before');
+      res.bBefore = await talk('127.0.0.1', ${b.port}, 'b-before');
+      g.dispose();
+      bb.lockdown({ net: { connect: ['127.0.0.1:${a.port}'] } });
+      res.aAfter = await talk('127.0.0.1', ${a.port}, 'a-after');
+      res.aAgain = await talk('127.0.0.1', ${a.port}, 'a-again');
+      res.bAfter = await talk('127.0.0.1', ${b.port}, 'b-after');
+      out(res);
+    })();`);
+  assert.equal(r.status, 0, r.stderr);
+  const o = r.result;
+  for (const k of ['aBefore', 'bBefore', 'aAfter', 'aAgain']) assert.deepEqual(o[k], { ok: true }, k);
+  assertDenied(o.bAfter, `127.0.0.1:${b.port}`);
+  assert.deepEqual(tags(a).sort(), ['a-after', 'a-again', 'a-before']);
+  assert.deepEqual(tags(b), ['b-before']);
+}));
 
 test('net guard pass cache: under lockdown a remembered allow the kernel refuses is a PolicyViolation with layer kernel', { skip: skip || (process.arch !== 'x64' && 'the raw filter here is x86_64') }, async () => {
   // A guard cannot widen a lockdown, so the JS layer and the kernel agree on every address a
@@ -108,8 +104,7 @@ test('net guard pass cache: under lockdown a remembered allow the kernel refuses
   // it under lockdown's own policy and then narrows the kernel alone with one more seccomp
   // filter (through the package's loaded addon; the JS layer does not change): connect (x86_64
   // nr 42) → ERRNO EPERM, which takes precedence over the supervisor's USER_NOTIF verdict.
-  const a = await server();
-  try {
+  return withServers(1, async ([a]) => {
     const r = await runChild(`${HELPERS}
       (async () => {
         const res = {};
@@ -130,12 +125,8 @@ test('net guard pass cache: under lockdown a remembered allow the kernel refuses
     const o = r.result;
     assert.deepEqual(o.first, { ok: true });
     assert.deepEqual(o.again, { ok: true });
-    assert.equal(o.refused.pv, true);
-    assert.equal(o.refused.layer, 'kernel');
-    assert.equal(o.refused.resource, `127.0.0.1:${a.port}`);
+    assertDenied(o.refused, `127.0.0.1:${a.port}`, 'kernel');
     assert.ok(['EPERM', 'EACCES'].includes(o.refused.cause), o.refused.cause);
-    assert.deepEqual(a.text().trim().split('\n').sort(), ['again', 'first']);
-  } finally {
-    await a.close();
-  }
+    assert.deepEqual(tags(a).sort(), ['again', 'first']);
+  });
 });
