@@ -1,5 +1,5 @@
 'use strict';
-// npm run bench [-- --quick] [-- --only=fs,connect]
+// npm run bench [-- --quick] [-- --only=fs,connect] [-- --from-json]
 // Runs every workload — each variant in a fresh child, variants interleaved in rotated order
 // over several rounds, verdicts as ratios against plain node from the same round — prints a
 // table, writes bench/results/latest.json and bench/results/README-section.md.
@@ -137,7 +137,14 @@ function bounds(results) {
     }
   }
   const c = res('connect');
-  if (c) decompose('net.connect', c.extra.plainUsPerOp, 'net.connect ×2000', [['allow-all / plain', 'allow-all'], ['Landlock only / plain', 'Landlock'], ['guard only / plain', 'JS guard'], ['locked (supervisor) / plain', 'lockdown with the connect supervisor (all layers)']]);
+  if (c) decompose('net.connect', c.extra.plainUsPerOp, 'net.connect ×2000', [['allow-all / plain', 'allow-all'], ['Landlock only / plain', 'Landlock'], ['locked (supervisor) / plain', 'lockdown with the connect supervisor (all layers)']]);
+  const pr = res('paired');
+  if (pr) {
+    // the JS guards' own cost on the two hot paths, from the paired rows (one process, A/A-checked)
+    const v = 'guard only, paired in one process / plain';
+    const u = pr.extra.plainUsPerCall;
+    lines.push(`- JS guards, paired in one process: fs readFileSync ${u.readFileSync.toFixed(2)} µs per call plain, guard ${show(added(u.readFileSync, get('fs readFileSync', v)))}; net.connect ${u.connect.toFixed(1)} µs per connect plain, guard ${show(added(u.connect, get('net.connect', v)))}.`);
+  }
   const u = res('udp');
   if (u) decompose('dgram.send', u.extra.plainUsPerOp, u.rows[0].workload, [['locked (supervisor) / plain', 'lockdown with the connect supervisor (every send a round trip to it)']]);
   const sp = res('spawn');
@@ -222,7 +229,17 @@ async function main() {
   console.log(`wrote ${path.join(RESULTS, 'latest.json')} and README-section.md (${doc.seconds.toFixed(0)} s)`);
 }
 
-main()
+// --from-json: rewrite README-section.md from the last run's latest.json (after a change to
+// how the section is worded), without measuring again.
+const entry = process.argv.includes('--from-json')
+  ? async () => {
+    const doc = JSON.parse(fs.readFileSync(path.join(RESULTS, 'latest.json'), 'utf8'));
+    fs.writeFileSync(path.join(RESULTS, 'README-section.md'), readme(doc));
+    console.log(`wrote README-section.md from latest.json (commit ${doc.commit})`);
+  }
+  : main;
+
+entry()
   .catch((e) => {
     console.error(e && e.stack ? e.stack : e);
     process.exitCode = 1;
