@@ -36,7 +36,7 @@ constexpr uint32_t kSECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;           // 5.5; audi
 constexpr unsigned long kNOTIF_RECV = 0xc0502100;                    // _IOWR('!', 0, seccomp_notif)
 constexpr unsigned long kNOTIF_SEND = 0xc0182101;                    // _IOWR('!', 1, seccomp_notif_resp)
 constexpr unsigned long kNOTIF_ID_VALID = 0x40082102;                // _IOW('!', 2, u64)
-constexpr unsigned long kNOTIF_SET_FLAGS = 0x40082104;               // _IOW('!', 4, u64), 6.6
+constexpr unsigned long kNOTIF_SET_FLAGS = 0x40082104;               // _IOW('!', 4, u64), 6.6; the flags are the arg itself
 constexpr uint64_t kSECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1;         // wake the target on our CPU
 constexpr unsigned kPIDFD_THREAD = 0x80;                             // O_EXCL, 6.9: a pidfd for one thread
 

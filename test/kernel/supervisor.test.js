@@ -377,3 +377,32 @@ test('supervisor: works as an unprivileged user (nobody)', { skip: skip || (proc
     await srv.close();
   }
 });
+
+// SECCOMP_IOCTL_NOTIF_SET_FLAGS takes the flags as the ioctl argument itself; a pointer to them
+// reads as unknown flags and fails with EINVAL, silently (older kernels fail the same way, so
+// the helper cannot treat it as fatal). Judged from outside by strace: the call the helper makes
+// on its listener, and its result. Needs strace and Linux ≥ 6.6.
+function straceMissing() {
+  const r = require('node:child_process').spawnSync('strace', ['-V'], { timeout: 5000 });
+  return r.status === 0 ? false : 'strace not installed';
+}
+function kernelBefore(major, minor) {
+  const [a, b] = require('node:os').release().split('.').map(Number);
+  return a < major || (a === major && b < minor) ? `kernel ${require('node:os').release()} < ${major}.${minor}` : false;
+}
+
+test('supervisor: SYNC_WAKE_UP is set on its listener (SECCOMP_IOCTL_NOTIF_SET_FLAGS with the flag as the argument, answered 0)', { skip: skip || straceMissing() || kernelBefore(6, 6) }, async () => {
+  const log = `${require('node:os').tmpdir()}/bb-strace-${process.pid}.txt`;
+  try {
+    const code = `${prelude()}\nconst r = bb.lockdown({ net: { connect: ['127.0.0.1:1'] } }); process.stdout.write(String(r.layers.netSupervisor));`;
+    const r = require('node:child_process').spawnSync('strace', ['-f', '-e', 'trace=ioctl', '-o', log, process.execPath, '-e', code], { encoding: 'utf8', timeout: 30000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'true');
+    // _IOW('!', 4, u64) = 0x40082104; strace prints it as _IOC(_IOC_WRITE, 0x21, 0x4, 0x8) or by name
+    const lines = fs.readFileSync(log, 'utf8').split('\n').filter((l) => /SECCOMP_IOCTL_NOTIF_SET_FLAGS|_IOC\(_IOC_WRITE, 0x21, 0x4, 0x8\)/.test(l));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0], /, (0x1|1|SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)\) = 0$/);
+  } finally {
+    fs.rmSync(log, { force: true });
+  }
+});
