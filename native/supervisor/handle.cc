@@ -605,8 +605,11 @@ static bool Finish(Call& c, bool final) {
     return true;
   }
   long r = Perform(c);
-  Send(c.n.id, r < 0 ? 0 : r, r < 0 ? static_cast<int>(-r) : 0);
+  // Our copies are closed BEFORE the reply: once replied, the target runs on with the same
+  // socket (libuv's epoll_ctl, getsockopt SO_ERROR) and a close of the copy racing with it
+  // cost ≈ 34 µs of system time per connect here (strace -c of the helper), ≈ 5 µs before.
   Cleanup(c);
+  Send(c.n.id, r < 0 ? 0 : r, r < 0 ? static_cast<int>(-r) : 0);
   return true;
 }
 
