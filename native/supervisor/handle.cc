@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <list>
 #include <map>
 #include <thread>
@@ -40,8 +43,17 @@ static Rules* g_rules = nullptr;
 static std::vector<Rules*> g_narrow;
 static Rules* g_building = nullptr;
 static int g_selftestAllow = 0, g_selftestDeny = 0;
-static std::atomic<int> g_workers{0};
+// Calls that may block (a connect or send on a blocking socket) run on worker threads, at most
+// kMaxWorkers at once (past that: EAGAIN). The threads are kept for reuse, idle ones end after
+// kWorkerIdleMs: starting a thread per call cost ≈ 50 µs here, on every connection a blocking
+// client (curl, python, most non-Node programs) makes. All under g_poolMu.
 constexpr int kMaxWorkers = 256;
+constexpr int kWorkerIdleMs = 30000;
+static std::mutex g_poolMu;
+static std::condition_variable g_poolCv;
+static std::deque<Call*> g_poolQueue;
+static int g_poolThreads = 0;  // alive
+static int g_poolIdle = 0;     // waiting for a call
 constexpr size_t kMaxData = 1 << 20;        // payload copied per call; a stream short write is legal
 constexpr size_t kMaxControl = 64 * 1024;
 constexpr size_t kUioMaxIov = 1024;         // UIO_MAXIOV
@@ -562,6 +574,45 @@ static void Cleanup(Call& c) {
   c.sock = c.memfd = -1;
 }
 
+static void Worker() {
+  std::unique_lock<std::mutex> l(g_poolMu);
+  for (;;) {
+    g_poolIdle++;
+    bool got = g_poolCv.wait_for(l, std::chrono::milliseconds(kWorkerIdleMs), [] { return !g_poolQueue.empty(); });
+    g_poolIdle--;
+    if (!got) {
+      g_poolThreads--;
+      return;
+    }
+    Call* c = g_poolQueue.front();
+    g_poolQueue.pop_front();
+    l.unlock();
+    long r = Perform(*c);
+    Cleanup(*c);  // before the reply, as in Finish
+    Send(c->n.id, r < 0 ? 0 : r, r < 0 ? static_cast<int>(-r) : 0);
+    delete c;
+    l.lock();
+  }
+}
+
+// Hands a call that may block to a worker (an idle one, else a new one). False at the cap.
+static bool RunOnWorker(Call& c) {
+  std::lock_guard<std::mutex> l(g_poolMu);
+  int queued = static_cast<int>(g_poolQueue.size());
+  if ((g_poolThreads - g_poolIdle) + queued >= kMaxWorkers) return false;  // in flight
+  if (g_poolIdle <= queued) {
+    try {
+      std::thread(Worker).detach();
+    } catch (...) {
+      return false;
+    }
+    g_poolThreads++;
+  }
+  g_poolQueue.push_back(new Call(std::move(c)));
+  g_poolCv.notify_one();
+  return true;
+}
+
 // Decide and act on a prepared call. Returns false when it must wait for DNS.
 static bool Finish(Call& c, bool final) {
   Decision d = Decide(c);
@@ -588,20 +639,10 @@ static bool Finish(Call& c, bool final) {
     if (ioctl(g_nfd, kNOTIF_ID_VALID, &c.n.id) != 0) { Cleanup(c); return true; }
   }
   if (c.blocking) {
-    if (g_workers.load() >= kMaxWorkers) {
+    if (!RunOnWorker(c)) {
       Cleanup(c);
       Send(c.n.id, 0, EAGAIN);
-      return true;
     }
-    g_workers++;
-    Call* moved = new Call(std::move(c));
-    std::thread([moved] {
-      long r = Perform(*moved);
-      Cleanup(*moved);  // before the reply, as below
-      Send(moved->n.id, r < 0 ? 0 : r, r < 0 ? static_cast<int>(-r) : 0);
-      delete moved;
-      g_workers--;
-    }).detach();
     return true;
   }
   long r = Perform(c);
