@@ -574,6 +574,16 @@ static void Cleanup(Call& c) {
   c.sock = c.memfd = -1;
 }
 
+// Performs an allowed call and answers with its result. Our copies are closed BEFORE the reply
+// (as every reply here): once replied, the target runs on with the same socket (libuv's
+// epoll_ctl, getsockopt SO_ERROR) and a close of the copy racing with it cost ≈ 34 µs of system
+// time per connect here (strace -c of the helper), ≈ 5 µs before.
+static void PerformAndReply(Call& c) {
+  long r = Perform(c);
+  Cleanup(c);
+  Send(c.n.id, r < 0 ? 0 : r, r < 0 ? static_cast<int>(-r) : 0);
+}
+
 static void Worker() {
   std::unique_lock<std::mutex> l(g_poolMu);
   for (;;) {
@@ -587,9 +597,7 @@ static void Worker() {
     Call* c = g_poolQueue.front();
     g_poolQueue.pop_front();
     l.unlock();
-    long r = Perform(*c);
-    Cleanup(*c);  // before the reply, as in Finish
-    Send(c->n.id, r < 0 ? 0 : r, r < 0 ? static_cast<int>(-r) : 0);
+    PerformAndReply(*c);
     delete c;
     l.lock();
   }
@@ -645,12 +653,7 @@ static bool Finish(Call& c, bool final) {
     }
     return true;
   }
-  long r = Perform(c);
-  // Our copies are closed BEFORE every reply: once replied, the target runs on with the same
-  // socket (libuv's epoll_ctl, getsockopt SO_ERROR) and a close of the copy racing with it
-  // cost ≈ 34 µs of system time per connect here (strace -c of the helper), ≈ 5 µs before.
-  Cleanup(c);
-  Send(c.n.id, r < 0 ? 0 : r, r < 0 ? static_cast<int>(-r) : 0);
+  PerformAndReply(c);
   return true;
 }
 
